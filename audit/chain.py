@@ -1,0 +1,87 @@
+"""The hash chain: how one audit event is turned into bytes and hashed.
+
+Pure functions, no database: `audit.services` uses them to write and `audit.verify` to check,
+so both agree by construction. Changing anything here invalidates every stored hash.
+"""
+
+import datetime
+import hashlib
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+GENESIS_HASH = "0" * 64
+
+# Exactly these fields go into an event's hash; the primary key does not (it says nothing).
+HASHED_FIELDS = frozenset(
+    {
+        "seq",
+        "occurred_at",
+        "actor_id",
+        "actor_username",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "before",
+        "after",
+        "data",
+        "reason",
+    }
+)
+
+
+def _parse_float(text: str) -> int | float:
+    # PostgreSQL's jsonb stores numbers as numeric and prints 1e+20 back as
+    # 100000000000000000000, which Python reads as an int: store integral floats as ints
+    # so the value read back is the value hashed.
+    number = Decimal(text)
+    if number == number.to_integral_value():
+        return int(number)
+    return float(text)
+
+
+def normalise_json(value: dict | None) -> dict:
+    """The value as it will read back from a JSONField on SQLite and PostgreSQL alike.
+
+    Decimal, date, datetime, time and UUID become strings (DjangoJSONEncoder: datetimes are
+    cut to milliseconds), tuples become lists, keys become strings, integral floats become
+    ints. NaN and infinity are refused, as jsonb refuses them.
+    """
+    text = json.dumps(value or {}, cls=DjangoJSONEncoder, allow_nan=False)
+    return json.loads(text, parse_float=_parse_float)
+
+
+def _default(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime in an audit event: {value!r}")
+        return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    if isinstance(value, datetime.date | datetime.time | Decimal | uuid.UUID):
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    raise TypeError(f"{type(value).__name__} is not allowed in an audit event")
+
+
+# Built once: json.dumps() would build a new encoder for every event verified.
+_CANONICAL_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_default
+)
+
+
+def canonical_json(event_fields: dict) -> str:
+    """One deterministic text for the event: sorted keys, no spaces, UTF-8 as is.
+
+    `occurred_at` is ISO-8601 UTC with microseconds (both databases keep microseconds).
+    """
+    return _CANONICAL_ENCODER.encode(event_fields)
+
+
+def event_hash(fields: dict, prev_hash: str) -> str:
+    """SHA-256 hex of the canonical JSON followed by the previous event's hash."""
+    if fields.keys() != HASHED_FIELDS:
+        # A missing or extra key would silently hash something else than what verify hashes.
+        raise ValueError(f"hashed fields differ: {sorted(fields.keys() ^ HASHED_FIELDS)}")
+    return hashlib.sha256((canonical_json(fields) + prev_hash).encode()).hexdigest()

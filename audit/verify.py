@@ -1,0 +1,106 @@
+"""Recomputing the audit chain from the stored events."""
+
+import datetime
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from audit.chain import GENESIS_HASH, HASHED_FIELDS, event_hash
+from audit.models import AuditChainHead, AuditEvent
+
+_HASHED = sorted(HASHED_FIELDS)
+_COLUMNS = (*_HASHED, "prev_hash", "hash")
+_SEQ, _OCCURRED_AT = _HASHED.index("seq"), _HASHED.index("occurred_at")
+_JSON = [_HASHED.index(name) for name in ("before", "after", "data")]
+_decode_json = json.JSONDecoder().raw_decode
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    count: int  # events verified (before the first break, if any)
+    broken_seq: int | None = None  # the first sequence number that is wrong
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_seq is None
+
+
+def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
+    """Walk every event in seq order (constant memory) and stop at the first break.
+
+    Checks: seqs 1..N with no gap, each prev_hash is the previous event's hash, each hash
+    recomputes, and the head row names the last event (a deleted tail leaves no gap).
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            # One snapshot for the head and all events, or a writer committing mid-walk
+            # would look like a head mismatch.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
+        return _walk(_event_rows(chunk_size), head)
+
+
+def _event_rows(chunk_size: int) -> Iterator[tuple]:
+    """Rows of _COLUMNS in seq order, streamed (a server-side cursor on PostgreSQL).
+
+    The ORM writes the SQL, but rows skip its per-value converters: decoding the JSON and
+    datetimes here is what keeps 100,000 events under 5 seconds.
+    """
+    query = AuditEvent.objects.order_by("seq").values_list(*_COLUMNS).query
+    sql, params = query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk_size):
+            yield from rows
+
+
+def _hashed_fields(row: tuple) -> dict:
+    values = list(row[: len(_HASHED)])
+    for i in _JSON:
+        values[i] = _decode_json(values[i])[0]
+    occurred_at = values[_OCCURRED_AT]
+    if isinstance(occurred_at, str):
+        occurred_at = datetime.datetime.fromisoformat(occurred_at)
+    if occurred_at.tzinfo is None:  # SQLite keeps UTC without an offset
+        occurred_at = occurred_at.replace(tzinfo=datetime.UTC)
+    # The text canonical_json would make of the datetime, without a callback per event.
+    values[_OCCURRED_AT] = occurred_at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    return dict(zip(_HASHED, values, strict=True))
+
+
+def _walk(rows: Iterator[tuple], head: tuple[int, str] | None) -> ChainReport:
+    expected_seq, last_hash, count = 1, GENESIS_HASH, 0
+    for row in rows:
+        seq, prev_hash, stored_hash = row[_SEQ], row[-2], row[-1]
+        if seq != expected_seq:
+            return ChainReport(count, expected_seq, f"gap: seq {expected_seq} is missing")
+        if prev_hash != last_hash:
+            return ChainReport(count, seq, "broken link: prev_hash is not the previous hash")
+        try:
+            recomputed = event_hash(_hashed_fields(row), prev_hash)
+        except (ValueError, TypeError) as exc:  # e.g. JSON text edited into garbage
+            return ChainReport(count, seq, f"unreadable event: {exc}")
+        if recomputed != stored_hash:
+            return ChainReport(count, seq, "hash mismatch: the event was altered")
+        count, expected_seq, last_hash = count + 1, seq + 1, stored_hash
+
+    last_seq = expected_seq - 1
+    if head is None:
+        if last_seq:
+            return ChainReport(count, 1, "head mismatch: the chain head row is missing")
+        return ChainReport(count)
+    head_seq, head_hash = head
+    if head_seq > last_seq:
+        problem = f"head mismatch: the head is at seq {head_seq}, the events end at {last_seq}"
+        return ChainReport(count, last_seq + 1, problem)
+    if head_seq < last_seq:
+        problem = f"head mismatch: the events run to seq {last_seq}, past the head at {head_seq}"
+        return ChainReport(count, head_seq + 1, problem)
+    if head_hash != last_hash:
+        return ChainReport(count, last_seq, "head mismatch: the head hash is not the last hash")
+    return ChainReport(count)

@@ -1,0 +1,115 @@
+"""Audit log: writing events one transaction each, and verifying a 100,000-event chain.
+
+.venv/bin/python bench/bench_audit.py --db sqlite|postgres
+"""
+
+import datetime
+import io
+import sys
+import time
+from pathlib import Path
+
+# Runs as a script from the repository root: make `bench` and the apps importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import django_database, median, parse_db_arg, report, timed
+
+WRITES = 10_000
+CHAIN_LENGTH = 100_000
+BATCH = 5_000
+
+
+def bench_writes() -> None:
+    from django.contrib.auth import get_user_model
+
+    from audit.services import audit_record
+
+    actor = get_user_model().objects.create_user(username="bench-actor")
+    start = time.perf_counter()
+    for n in range(WRITES):
+        # Outside any transaction, so each call commits on its own, as a task or view does.
+        audit_record(
+            actor=actor,
+            action="deal.changed",
+            obj=actor,
+            before={"state": "draft"},
+            after={"state": "in_review", "n": n},
+            reason="benchmark",
+        )
+    seconds = time.perf_counter() - start
+    report(
+        f"audit_record, own transaction each ({WRITES:,} events)",
+        WRITES / seconds,
+        "events/s",
+        ">= 2000/s on PostgreSQL",
+    )
+
+
+def extend_chain_to(length: int) -> None:
+    """Append valid events (hashed by audit.chain) with bulk_create, then move the head."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from audit.chain import event_hash, normalise_json
+    from audit.models import AuditChainHead, AuditEvent
+
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().get()
+        next_seq, prev_hash = head.last_seq + 1, head.last_hash
+        base_time = timezone.now()
+        while next_seq <= length:
+            stop = min(next_seq + BATCH, length + 1)
+            batch = []
+            for seq in range(next_seq, stop):
+                fields = {
+                    "seq": seq,
+                    "occurred_at": base_time + datetime.timedelta(microseconds=seq),
+                    "actor_id": None,
+                    "actor_username": "system",
+                    "action": "billing.invoice_synced",
+                    "object_type": "billing.invoice",
+                    "object_id": str(seq % 5000),
+                    "object_repr": f"Invoice {seq % 5000}",
+                    "before": normalise_json({"status": "open"}),
+                    "after": normalise_json({"status": "paid", "amount": "1250.00"}),
+                    "data": normalise_json({"stripe_id": f"in_{seq:08d}", "attempt": 1}),
+                    "reason": "",
+                }
+                digest = event_hash(fields, prev_hash)
+                batch.append(AuditEvent(**fields, prev_hash=prev_hash, hash=digest))
+                prev_hash = digest
+            AuditEvent.objects.bulk_create(batch)
+            next_seq = stop
+        AuditChainHead.objects.filter(pk=head.pk).update(last_seq=length, last_hash=prev_hash)
+
+
+def bench_verify() -> None:
+    from django.core.management import call_command
+
+    extend_chain_to(CHAIN_LENGTH)
+    outputs = []
+
+    def verify() -> None:
+        out = io.StringIO()
+        call_command("verify_audit", stdout=out)
+        outputs.append(out.getvalue().strip())
+
+    samples = timed(verify, runs=3, warmup=0)
+    assert outputs == [f"verified {CHAIN_LENGTH} events"] * 3, outputs
+    report(
+        f"verify_audit over {CHAIN_LENGTH:,} events (median of 3)",
+        median(samples) / 1000,
+        "s",
+        "<= 5 s",
+    )
+
+
+def main() -> None:
+    kind = parse_db_arg(__doc__.splitlines()[0])
+    with django_database(kind):
+        bench_writes()
+        bench_verify()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Shared pieces for the benchmarks: a throwaway Django database and timing figures.
+
+Each benchmark script runs in its own process (Django is set up once per process) and takes
+`--db sqlite|postgres`; `bench/run.py` runs them all and starts a throwaway PostgreSQL.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_db_arg(description: str) -> str:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    return parser.parse_args().db
+
+
+@contextmanager
+def django_database(kind: str) -> Iterator[None]:
+    """Set Django up on a fresh, migrated database of `kind` and drop it afterwards."""
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory() as tmp:
+        if kind == "postgres":
+            url = os.environ.get("BENCH_DATABASE_URL")
+            if not url:
+                raise SystemExit("BENCH_DATABASE_URL is not set (bench/run.py sets it)")
+            os.environ["DATABASE_URL"] = url
+        else:
+            os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealdesk.settings")
+        os.environ["DEALDESK_VAR_DIR"] = tmp
+        import django
+        from django.db import connection
+
+        django.setup()
+        if kind == "postgres":
+            name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+        else:
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+            name = None
+        try:
+            yield
+        finally:
+            if name:
+                connection.creation.destroy_test_db(name, verbosity=0)
+
+
+def timed(fn: Callable[[], object], *, runs: int, warmup: int = 2) -> list[float]:
+    """Wall-clock milliseconds of `runs` calls of fn, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def report(name: str, value: float, unit: str, target: str) -> None:
+    """One figure per line: what, measured value, and the target it is held to."""
+    print(f"{name:<58} {value:>10.2f} {unit:<8} (target {target})", flush=True)
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)

@@ -1,0 +1,11 @@
+"""The Celery app. Eager (in-process) when CELERY_BROKER_URL is unset; Redis when it is set."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealdesk.settings")
+
+app = Celery("dealdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,477 @@
+"""Demo data: a realistic software company's catalog, customers, people and 40 deals.
+
+Idempotent: everything is looked up by its natural key first, so a second run changes
+nothing (no rows, no history, no audit events). Deals are created and moved through the
+same services the product uses, so their history and audit trail are real.
+"""
+
+import random
+from datetime import date
+from decimal import Decimal
+
+from django.apps import apps as django_apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from dealdesk import services
+from dealdesk.models import Account, Contact, Deal, Product
+from dealdesk.reference_data import install_reference_data
+from dealdesk.roles import Role
+
+DEMO_PASSWORD = "dealdesk-demo"  # noqa: S105 - printed on purpose: demo users only
+
+USERS = [
+    # username, first, last, role, staff
+    ("dana.desk", "Dana", "Whitfield", Role.DEAL_DESK, True),
+    ("lee.legal", "Lee", "Okafor", Role.LEGAL, True),
+    ("fran.finance", "Fran", "Moreau", Role.FINANCE, True),
+    ("eve.exec", "Eve", "Lindqvist", Role.EXECUTIVE, True),
+    ("sam.sales", "Sam", "Delgado", Role.SALES, False),
+    ("alex.sales", "Alex", "Nakamura", Role.SALES, False),
+    ("ana.auditor", "Ana", "Brennan", Role.AUDITOR, True),
+]
+
+P = Product.Kind
+IV = Product.Interval
+PRODUCTS = [
+    # sku, name, kind, interval, list, floor, currency
+    ("PLAT-STARTER", "Platform — Starter tier", P.SUBSCRIPTION, IV.YEAR, "12000", "10800", "USD"),
+    ("PLAT-GROWTH", "Platform — Growth tier", P.SUBSCRIPTION, IV.YEAR, "36000", "30600", "USD"),
+    ("PLAT-ENT", "Platform — Enterprise tier", P.SUBSCRIPTION, IV.YEAR, "96000", "76800", "USD"),
+    ("SEAT-STD", "Standard user seat", P.SUBSCRIPTION, IV.MONTH, "45", "36", "USD"),
+    ("SEAT-ADMIN", "Admin user seat", P.SUBSCRIPTION, IV.MONTH, "90", "72", "USD"),
+    ("SSO-ADDON", "SSO & SCIM add-on", P.SUBSCRIPTION, IV.YEAR, "6000", "4800", "USD"),
+    ("SUPPORT-PREM", "Premium support (24×7)", P.SUBSCRIPTION, IV.YEAR, "18000", "15300", "USD"),
+    ("SANDBOX", "Sandbox environment", P.SUBSCRIPTION, IV.MONTH, "750", "600", "USD"),
+    ("API-1K", "API calls, committed (per 1,000)", P.USAGE, IV.MONTH, "2.50", "2.00", "USD"),
+    ("IMPL-STD", "Implementation — standard", P.ONE_TIME, IV.ONE_TIME, "15000", "12000", "USD"),
+    ("IMPL-ENT", "Implementation — enterprise", P.ONE_TIME, IV.ONE_TIME, "45000", "38000", "USD"),
+    ("TRAIN-DAY", "On-site training day", P.ONE_TIME, IV.ONE_TIME, "3500", "3000", "USD"),
+    (
+        "PLAT-GROWTH-EUR",
+        "Platform — Growth tier (EUR)",
+        P.SUBSCRIPTION,
+        IV.YEAR,
+        "33000",
+        "28000",
+        "EUR",
+    ),
+    ("SEAT-STD-EUR", "Standard user seat (EUR)", P.SUBSCRIPTION, IV.MONTH, "42", "34", "EUR"),
+    (
+        "PLAT-GROWTH-GBP",
+        "Platform — Growth tier (GBP)",
+        P.SUBSCRIPTION,
+        IV.YEAR,
+        "28500",
+        "24000",
+        "GBP",
+    ),
+]
+
+ACCOUNTS = [
+    # crm id, name, legal name, street, city, state, zip, country, currency, msa
+    (
+        "001A000001",
+        "Acme Logistics",
+        "Acme Logistics, Inc.",
+        "100 Harbor Way",
+        "Oakland",
+        "CA",
+        "94607",
+        "United States",
+        "USD",
+        "",
+    ),
+    (
+        "001A000002",
+        "Brightline Health",
+        "Brightline Health Systems LLC",
+        "55 Water St",
+        "New York",
+        "NY",
+        "10041",
+        "United States",
+        "USD",
+        "MSA-2024-017",
+    ),
+    (
+        "001A000003",
+        "Cobalt Robotics",
+        "Cobalt Robotics Corp.",
+        "2 Innovation Dr",
+        "Austin",
+        "TX",
+        "78701",
+        "United States",
+        "USD",
+        "",
+    ),
+    (
+        "001A000004",
+        "Dunmore & Pryce",
+        "Dunmore & Pryce <Holdings> Ltd",
+        "12 Fleet Street",
+        "London",
+        "",
+        "EC4Y 1AA",
+        "United Kingdom",
+        "GBP",
+        "",
+    ),
+    (
+        "001A000005",
+        "Elbe Maschinenbau",
+        "Elbe Maschinenbau GmbH",
+        "Speicherstadt 4",
+        "Hamburg",
+        "",
+        "20457",
+        "Germany",
+        "EUR",
+        "",
+    ),
+    (
+        "001A000006",
+        "Fjord Analytics",
+        "Fjord Analytics AS",
+        "Karl Johans gate 8",
+        "Oslo",
+        "",
+        "0154",
+        "Norway",
+        "EUR",
+        "",
+    ),
+    (
+        "001A000007",
+        "Granite Bank",
+        "Granite Bank, N.A.",
+        "1 Granite Plaza",
+        "Charlotte",
+        "NC",
+        "28202",
+        "United States",
+        "USD",
+        "MSA-2023-004",
+    ),
+    (
+        "001A000008",
+        "Helios Energy",
+        "Helios Energy Partners LP",
+        "900 Louisiana St",
+        "Houston",
+        "TX",
+        "77002",
+        "United States",
+        "USD",
+        "",
+    ),
+    (
+        "001A000009",
+        "Ionic Media",
+        "Ionic Media Group, Inc.",
+        "410 N Michigan Ave",
+        "Chicago",
+        "IL",
+        "60611",
+        "United States",
+        "USD",
+        "",
+    ),
+    (
+        "001A000010",
+        "Juniper Retail",
+        "Juniper Retail Co.",
+        "77 Pike St",
+        "Seattle",
+        "WA",
+        "98101",
+        "United States",
+        "USD",
+        "",
+    ),
+    (
+        "001A000011",
+        "株式会社さくらデータ",
+        "Sakura Data K.K. (株式会社さくらデータ)",
+        "1-1 Marunouchi",
+        "Tokyo",
+        "",
+        "100-0005",
+        "Japan",
+        "USD",
+        "",
+    ),
+    (
+        "001A000012",
+        "Kestrel Aerospace",
+        "Kestrel Aerospace Ltd.",
+        "3 Aviation Rd",
+        "Toronto",
+        "ON",
+        "M5J 1B7",
+        "Canada",
+        "USD",
+        "",
+    ),
+]
+
+PLAIN_NOTES = [
+    "Great call with their CFO, competitor is Acme Suite, standard paper.",
+    "Champion is the VP Ops. Signed off on standard order form, no redlines.",
+    "Expansion of last year's pilot; procurement happy with standard terms.",
+    "Replacing a homegrown tool. Budget approved in Q3, standard paper.",
+    "",
+]
+TERMS_NOTES = [
+    "Net 60, PO required (PO-4471) on all invoices.",
+    "they wanted MFN, declined. auto renew OFF",
+    "T4C w/ 90 days notice; 99.95 uptime SLA, 10% credit",
+    "Customer asked for a 5% annual uplift cap on renewal and EU data residency.",
+    "Billing starts on go-live, expected ~60 days after signature. Pay by wire.",
+    "Liability cap 2x fees. Governing law: Delaware.",
+]
+
+# (target state, how many) — 40 deals across the pipeline.
+STATE_PLAN = [
+    ("drafting", 6),
+    ("in_review", 6),
+    ("approved", 3),
+    ("out_for_signature", 4),
+    ("signed", 2),
+    ("billing", 2),
+    ("invoiced", 3),
+    ("paid", 4),
+    ("changes_requested", 3),
+    ("cancelled", 3),
+    ("manual_review", 4),
+]
+# The plain transitions (run by the pipeline user) that lead from drafting to each state.
+HAPPY_PATH = [
+    "submit_for_review",
+    "approve",
+    "send_for_signature",
+    "mark_signed",
+    "start_billing",
+    "mark_invoiced",
+    "mark_paid",
+]
+PATH_TO = {
+    "drafting": [],
+    "in_review": HAPPY_PATH[:1],
+    "approved": HAPPY_PATH[:2],
+    "out_for_signature": HAPPY_PATH[:3],
+    "signed": HAPPY_PATH[:4],
+    "billing": HAPPY_PATH[:5],
+    "invoiced": HAPPY_PATH[:6],
+    "paid": HAPPY_PATH[:7],
+}
+
+
+class Command(BaseCommand):
+    help = "Create the demo company (idempotent) and print the demo users and their password."
+
+    def handle(self, *args, **options) -> None:
+        install_reference_data(django_apps)  # a no-op on a migrated database
+        users = self._users()
+        products = self._products()
+        accounts = self._accounts()
+        created = self._deals(users, products, accounts)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new deals)."))
+        self.stdout.write(f"\nDemo users (password for all: {DEMO_PASSWORD})")
+        for username, first, last, role, _staff in USERS:
+            self.stdout.write(f"  {username:<14} {role:<10} {first} {last}")
+        self.stdout.write("  admin          superuser")
+        self.stdout.write("\nOpen http://127.0.0.1:8000/ and log in as one of them.\n")
+
+    def _users(self) -> dict[str, object]:
+        user_model = get_user_model()
+        users = {}
+        for username, first, last, role, staff in USERS:
+            user, created = user_model.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@dealdesk.example",
+                    "is_staff": staff,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+                user.groups.add(Group.objects.get(name=role))
+            users[username] = user
+        admin, created = user_model.objects.get_or_create(
+            username="admin",
+            defaults={"is_staff": True, "is_superuser": True, "email": "admin@dealdesk.example"},
+        )
+        if created:
+            admin.set_password(DEMO_PASSWORD)
+            admin.save(update_fields=["password"])
+        return users
+
+    def _products(self) -> dict[str, Product]:
+        products = {}
+        for sku, name, kind, interval, list_price, floor, currency in PRODUCTS:
+            products[sku], _ = Product.objects.get_or_create(
+                sku=sku,
+                defaults={
+                    "name": name,
+                    "kind": kind,
+                    "billing_interval": interval,
+                    "list_price": Decimal(list_price),
+                    "floor_price": Decimal(floor),
+                    "currency": currency,
+                },
+            )
+        return products
+
+    def _accounts(self) -> list[Account]:
+        accounts = []
+        for crm_id, name, legal, street, city, state, zip_, country, currency, msa in ACCOUNTS:
+            account, created = Account.objects.get_or_create(
+                crm_id=crm_id,
+                defaults={
+                    "name": name,
+                    "legal_name": legal,
+                    "billing_street": street,
+                    "billing_city": city,
+                    "billing_state": state,
+                    "billing_postal_code": zip_,
+                    "billing_country": country,
+                    "billing_email": f"ap@{crm_id.lower()}.example",
+                    "currency": currency,
+                    "msa_reference": msa,
+                },
+            )
+            if created:
+                Contact.objects.create(
+                    account=account,
+                    crm_id=f"003{crm_id[3:]}",
+                    name=f"Signer of {name}",
+                    email=f"legal@{crm_id.lower()}.example",
+                    title="General Counsel",
+                )
+            accounts.append(account)
+        return accounts
+
+    def _deals(self, users, products, accounts) -> int:
+        rng = random.Random(2026)  # noqa: S311 - fixed seed: the same demo every time
+        sales = [users["sam.sales"], users["alex.sales"]]
+        created = 0
+        number = 0
+        for target, count in STATE_PLAN:
+            for _ in range(count):
+                number += 1
+                crm_id = f"006DEMO{number:05d}"
+                # Draw every random choice even for existing deals, so later ones stay stable.
+                spec = self._deal_spec(rng, number, crm_id, target, sales, products, accounts)
+                if Deal.objects.filter(crm_id=crm_id).exists():
+                    continue
+                deal = services.deal_create(spec=spec, actor=services.pipeline_user())
+                self._move(deal, target, users)
+                created += 1
+        return created
+
+    def _deal_spec(self, rng, number, crm_id, target, sales, products, accounts):
+        account = accounts[number % len(accounts)]
+        currency = account.currency
+        suffix = {"EUR": "-EUR", "GBP": "-GBP"}.get(currency, "")
+        growth = products[f"PLAT-GROWTH{suffix}"]
+        term = rng.choice([12, 12, 24, 36])
+        lines: list[services.LineSpec] = []
+        if target == "manual_review" and number % 2 == 0:
+            # One-time-only order: fits no pattern, so a person looks at it.
+            lines.append(services.LineSpec(products["TRAIN-DAY"], Decimal(rng.randint(2, 6))))
+        elif currency != "USD":
+            lines.append(services.LineSpec(growth, Decimal(1), Decimal(rng.choice([0, 5, 10]))))
+            if currency == "EUR":
+                lines.append(
+                    services.LineSpec(products["SEAT-STD-EUR"], Decimal(rng.randint(20, 200)))
+                )
+        elif number % 5 == 0 and term >= 24:
+            # Multi-year ramp: seats step up each year at a falling discount.
+            seats = rng.randint(50, 150)
+            for year in range(1, term // 12 + 1):
+                lines.append(
+                    services.LineSpec(
+                        products["SEAT-STD"],
+                        Decimal(seats * year),
+                        Decimal(20 - 5 * year),
+                        segment_index=year,
+                    )
+                )
+        else:
+            tier = rng.choice(["PLAT-STARTER", "PLAT-GROWTH", "PLAT-ENT"])
+            lines.append(
+                services.LineSpec(products[tier], Decimal(1), Decimal(rng.choice([0, 5, 12, 25])))
+            )
+            if number % 3:
+                lines.append(services.LineSpec(products["SEAT-STD"], Decimal(rng.randint(10, 400))))
+            if number % 4 == 0:
+                lines.append(services.LineSpec(products["IMPL-STD"], Decimal(1)))
+            if number % 7 == 0:
+                lines.append(services.LineSpec(products["API-1K"], Decimal(500)))
+        notes = rng.choice(TERMS_NOTES if number % 3 == 0 else PLAIN_NOTES)
+        crm_amount = sum(
+            (
+                (line.list_unit_price or line.product.list_price)
+                * line.quantity
+                * (1 - line.discount_pct / 100)
+                for line in lines
+            ),
+            Decimal(0),
+        ).quantize(Decimal("0.01"))
+        return services.DealSpec(
+            crm_id=crm_id,
+            name=f"{account.name} — {['New business', 'Expansion', 'Renewal'][number % 3]} {number}",
+            account=account,
+            owner=sales[number % 2],
+            currency=currency,
+            start_date=date(2026, 1 + number % 12, 1 if number % 4 else 15),
+            term_months=72 if target == "manual_review" and number % 2 else term,
+            billing_frequency=rng.choice(["annual", "annual", "quarterly", "monthly", "upfront"]),
+            payment_terms=rng.choice([30, 30, 45, 60]),
+            ae_notes=notes,
+            close_date=date(2025, 12, 1 + number % 28),
+            crm_amount=crm_amount,
+            lines=lines,
+            contacts=[services.ContactSpec(account.contacts.first(), "Signer", True)],
+        )
+
+    @transaction.atomic
+    def _move(self, deal: Deal, target: str, users) -> None:
+        """Walk a drafted deal to its demo state through the real services."""
+        bot = services.pipeline_user()
+        # With a real broker the pipeline's own task runs later and then finds the work done.
+        deal = services.deal_classify_and_price(deal_id=deal.pk, actor=bot)
+        if deal.state != "drafting":
+            return  # the pipeline sent it to manual review: that is its demo state
+        if target == "changes_requested":
+            services.deal_transition(deal_id=deal.pk, actor=bot, transition="submit_for_review")
+            services.deal_transition(
+                deal_id=deal.pk,
+                actor=users["lee.legal"],
+                transition="request_changes",
+                reason="Liability wording conflicts with the MSA; ask AE to confirm the cap.",
+            )
+        elif target == "cancelled":
+            services.deal_transition(
+                deal_id=deal.pk,
+                actor=users["dana.desk"],
+                transition="cancel",
+                reason="Customer withdrew after procurement review.",
+            )
+        elif target == "manual_review":
+            services.deal_transition(
+                deal_id=deal.pk,
+                actor=users["dana.desk"],
+                transition="send_to_manual_review",
+                reason="Customer asked to co-term with an existing order; needs a person.",
+            )
+        else:
+            for name in PATH_TO[target]:
+                services.deal_transition(deal_id=deal.pk, actor=bot, transition=name)

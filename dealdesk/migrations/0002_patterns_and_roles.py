@@ -1,0 +1,23 @@
+from django.db import migrations
+
+from dealdesk.reference_data import install_reference_data
+
+
+def forwards(apps, schema_editor):
+    install_reference_data(apps)
+
+
+def backwards(apps, schema_editor):
+    from dealdesk.reference_data import ROLE_PERMISSIONS
+
+    apps.get_model("auth", "Group").objects.filter(name__in=list(ROLE_PERMISSIONS)).delete()
+    apps.get_model("dealdesk", "DealPattern").objects.all().delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("dealdesk", "0001_initial"),
+        ("audit", "0001_initial"),
+    ]
+
+    operations = [migrations.RunPython(forwards, backwards)]

@@ -1,0 +1,43 @@
+"""The whole flow in one table: (model, state it just entered) → the task that comes next.
+
+Apps never call each other's next step. A service moves an object through a django-fsm
+transition; the listener below looks the new state up here and enqueues the next task once
+the transaction commits (never before: the task must see the committed state, and a rolled
+back transition must start nothing). Later capabilities add their rows here.
+
+    CRM sync ─▶ Deal:new ─▶ classify + price ─▶ Deal:drafting (or manual_review)
+"""
+
+from django.db import models, transaction
+from django.utils.module_loading import import_string
+from django_fsm.signals import post_transition
+
+NEXT_STEP: dict[tuple[str, str], str] = {
+    ("dealdesk.deal", "new"): "dealdesk.tasks.deal_classify_and_price",
+}
+
+
+def next_step(model_label: str, state: str) -> str | None:
+    return NEXT_STEP.get((model_label, state))
+
+
+def schedule_next(instance: models.Model, state: str) -> None:
+    """Enqueue the task that follows `instance` entering `state`, after commit."""
+    task_path = next_step(instance._meta.label_lower, state)
+    if task_path is None:
+        return
+    task = import_string(task_path)
+    pk = instance.pk
+    transaction.on_commit(lambda: task.delay(pk))
+
+
+def deal_created(deal: models.Model) -> None:
+    """A deal is born in `new` without a transition, so creation enters the table here."""
+    schedule_next(deal, deal.state)
+
+
+def _on_transition(sender, instance, name, source, target, **kwargs) -> None:
+    schedule_next(instance, target)
+
+
+post_transition.connect(_on_transition, dispatch_uid="dealdesk.pipeline")

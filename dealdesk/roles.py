@@ -1,0 +1,98 @@
+"""Roles (Django groups) and segregation of duties.
+
+The groups and their permissions are created by a data migration (see
+dealdesk/migrations/0002_roles.py); this module names them and answers "may this person
+do this?" the same way for views, admin actions and services.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from dealdesk.models import Deal
+
+
+class Role(StrEnum):
+    DEAL_DESK = "Deal Desk"
+    LEGAL = "Legal"
+    FINANCE = "Finance"
+    EXECUTIVE = "Executive"
+    SALES = "Sales"
+    AUDITOR = "Auditor"
+
+
+class SegregationOfDutiesError(PermissionDenied):
+    """The person may hold the role, but not for this deal."""
+
+
+def user_roles(user: AbstractBaseUser) -> set[str]:
+    """The user's group names, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_dealdesk_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._dealdesk_roles = cached
+    return cached
+
+
+def has_role(user: AbstractBaseUser, *roles: str) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+def require_role(user: AbstractBaseUser, *roles: str) -> None:
+    """Raise PermissionDenied unless the user is in one of `roles`."""
+    if not has_role(user, *roles):
+        raise PermissionDenied(f"{user} is not in {' or '.join(roles)}")
+
+
+def require_perm(user: AbstractBaseUser, perm: str) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied(f"{user} lacks permission {perm}")
+
+
+def sees_all_deals(user: AbstractBaseUser) -> bool:
+    """Sales sees its own deals only; every other role (and superusers) sees all."""
+    return user.has_perm("dealdesk.view_all_deals")
+
+
+def check_segregation_of_duties(*, user: AbstractBaseUser, deal: Deal) -> None:
+    """Nobody decides on a deal they own or whose priced lines or clauses they last edited.
+
+    Later issues (approvals, legal review) call this before any decision on a deal.
+    """
+    if deal.owner_id is not None and deal.owner_id == user.pk:
+        raise SegregationOfDutiesError(f"{user} owns deal {deal.pk} and cannot decide on it")
+    if deal.terms_edited_by_id is not None and deal.terms_edited_by_id == user.pk:
+        raise SegregationOfDutiesError(
+            f"{user} last edited the lines or clauses of deal {deal.pk} and cannot decide on it"
+        )
+
+
+def navigation_for(user: AbstractBaseUser) -> list[tuple[str, str]]:
+    """(label, url) pairs for the top navigation: only what the user's roles can open."""
+    items = [("Deals", reverse("deal-list"))]
+    if user.is_staff:
+        items.append(("Admin", reverse("admin:index")))
+    return items
+
+
+def grant_auditor_view_permissions(sender, using: str = "default", **kwargs) -> None:
+    """post_migrate: give the Auditor group every view permission of the migrated app."""
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.using(using).filter(name=Role.AUDITOR).first()
+    if group is None:  # the roles migration has not run on this database
+        return
+    group.permissions.add(
+        *Permission.objects.using(using).filter(
+            content_type__app_label=sender.label, codename__startswith="view_"
+        )
+    )

@@ -1,0 +1,159 @@
+"""Reads of the deal domain, with the joins done, so pages issue a bounded number of queries."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from audit.selectors import audit_events_for
+from dealdesk.models import Deal, DealLine
+from dealdesk.pricing import DealTerms, LineInput, PricingResult, price_deal
+from dealdesk.roles import sees_all_deals
+
+# Sort keys the deal list accepts (?sort=key or -key) and the columns they order by.
+DEAL_SORTS = {
+    "updated": "updated_at",
+    "name": "name",
+    "account": "account__name",
+    "state": "state",
+    "tcv": "tcv",
+    "start": "start_date",
+    "owner": "owner__username",
+}
+DEFAULT_DEAL_SORT = "-updated"
+# Bookkeeping fields that change on every save and say nothing to a reader.
+_NOISY_FIELDS = ["updated_at", "state_changed_at", "priced_at"]
+
+
+def visible_deals(*, user: AbstractBaseUser) -> QuerySet[Deal]:
+    """Sales sees the deals it owns; every other role sees all of them."""
+    deals = Deal.objects.all()
+    if not sees_all_deals(user):
+        deals = deals.filter(owner=user)
+    return deals
+
+
+def deal_list(
+    *,
+    user: AbstractBaseUser,
+    state: str = "",
+    pattern: str = "",
+    owner: str = "",
+    q: str = "",
+    sort: str = DEFAULT_DEAL_SORT,
+) -> QuerySet[Deal]:
+    deals = visible_deals(user=user).select_related("account", "owner", "pattern")
+    if state:
+        deals = deals.filter(state=state)
+    if pattern:
+        deals = deals.filter(pattern__code=pattern)
+    if owner:
+        deals = deals.filter(owner__username=owner)
+    if q:
+        deals = deals.filter(
+            Q(name__icontains=q)
+            | Q(account__name__icontains=q)
+            | Q(account__legal_name__icontains=q)
+            | Q(crm_id__iexact=q)
+        )
+    key = sort.lstrip("-")
+    if key not in DEAL_SORTS:
+        key, sort = DEFAULT_DEAL_SORT.lstrip("-"), DEFAULT_DEAL_SORT
+    direction = "-" if sort.startswith("-") else ""
+    # pk breaks ties so pages never repeat or skip a row.
+    return deals.order_by(f"{direction}{DEAL_SORTS[key]}", f"{direction}pk")
+
+
+def deal_get(*, user: AbstractBaseUser, pk: int) -> Deal:
+    """The deal if the user may see it, else 404 (Sales must not learn other deals exist)."""
+    return get_object_or_404(
+        visible_deals(user=user).select_related("account", "owner", "pattern", "terms_edited_by"),
+        pk=pk,
+    )
+
+
+def deal_lines(*, deal: Deal) -> list[DealLine]:
+    return list(deal.lines.select_related("product"))
+
+
+def deal_pricing(deal: Deal, lines: Sequence[DealLine]) -> PricingResult:
+    """Price a deal from its stored lines (raises PricingError on lines it cannot price)."""
+    terms = DealTerms(
+        currency=deal.currency,
+        start_date=deal.start_date,
+        term_months=deal.term_months,
+        billing_frequency=deal.billing_frequency,
+    )
+    return price_deal(
+        terms,
+        [
+            LineInput(
+                key=str(line.pk),
+                kind=line.product.kind,
+                billing_interval=line.product.billing_interval,
+                quantity=line.quantity,
+                list_unit_price=line.list_unit_price,
+                net_unit_price=line.net_unit_price,
+                segment_index=line.segment_index,
+            )
+            for line in lines
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "event" (audit log) or "change" (field history)
+    actor: str
+    title: str
+    detail: str
+    changes: Sequence[tuple[str, Any, Any]] = ()
+
+
+def deal_timeline(*, deal: Deal, limit: int = 200) -> list[TimelineEntry]:
+    """Audit events and field-level history of the deal, newest first."""
+    entries = [
+        TimelineEntry(
+            at=event.occurred_at,
+            kind="event",
+            actor=event.actor_username,
+            title=event.action,
+            detail=event.reason,
+            changes=_event_changes(event.before, event.after),
+        )
+        for event in audit_events_for(obj=deal).order_by("-seq")[:limit]
+    ]
+    records = list(deal.history.select_related("history_user").order_by("-history_id")[:limit])
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        changes = (
+            [
+                (c.field, c.old, c.new)
+                for c in newer.diff_against(older, excluded_fields=_NOISY_FIELDS).changes
+            ]
+            if older
+            else []
+        )
+        entries.append(
+            TimelineEntry(
+                at=newer.history_date,
+                kind="change",
+                actor=newer.history_user.username if newer.history_user else "system",
+                title={"+": "created", "~": "changed", "-": "deleted"}[newer.history_type],
+                detail=newer.history_change_reason or "",
+                changes=changes,
+            )
+        )
+    return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
+
+
+def _event_changes(before: dict, after: dict) -> list[tuple[str, Any, Any]]:
+    return [
+        (key, before.get(key), after.get(key))
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    ]

@@ -1,0 +1,39 @@
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+
+from dealdesk.pricing import PricingError, minor_unit
+
+register = template.Library()
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str = "") -> str:
+    """1234567.5, "USD" → "1,234,567.50 USD"; shown at the currency's minor unit."""
+    if amount is None:
+        return "—"
+    try:
+        places = minor_unit(currency) if currency else 2
+    except PricingError:
+        places = 2
+    text = f"{amount:,.{places}f}"
+    return f"{text} {currency}" if currency else text
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, key: str, label: str, numeric: bool = False):
+    """A column header that sorts by `key`, toggling direction, keeping the other filters."""
+    current = context["sort"]
+    descending = current == key
+    target = f"-{key}" if descending else key
+    arrow = {key: " ▲", f"-{key}": " ▼"}.get(current, "")
+    base = context["sort_query"]
+    href = f"?{base}&sort={target}" if base else f"?sort={target}"
+    css = "num" if numeric else ""
+    return format_html('<th class="{}"><a href="{}">{}{}</a></th>', css, href, label, arrow)
+
+
+@register.filter
+def get(mapping: dict, key: str):
+    return mapping.get(key) if mapping else None

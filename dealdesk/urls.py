@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.views.generic import RedirectView
+
+from dealdesk import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="deal-list"), name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("deals/", views.deal_list, name="deal-list"),
+    path("deals/<int:pk>/", views.deal_detail, name="deal-detail"),
+    path("deals/<int:pk>/<slug:action>/", views.deal_action, name="deal-action"),
+]

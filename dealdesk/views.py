@@ -1,0 +1,128 @@
+"""Deal pages: the list the deal desk lives in, and one deal with its pricing and timeline."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_fsm import TransitionNotAllowed, can_proceed
+
+from dealdesk import selectors, services
+from dealdesk.forms import DealFilterForm, ReasonForm, ResumeForm
+from dealdesk.models import Deal
+from dealdesk.pricing import PricingError
+from dealdesk.roles import Role, sees_all_deals
+
+PAGE_SIZE = 50
+# Actions a person may take from the deal page: transition name → button label.
+PAGE_ACTIONS = {
+    "send_to_manual_review": "Send to manual review",
+    "redraft": "Re-draft",
+    "cancel": "Cancel deal",
+}
+
+
+def deal_list(request: HttpRequest) -> HttpResponse:
+    owners = []
+    if sees_all_deals(request.user):
+        owners = list(
+            get_user_model()
+            .objects.filter(groups__name=Role.SALES)
+            .order_by("username")
+            .values_list("username", flat=True)
+        )
+    form = DealFilterForm(request.GET or None, owners=owners)
+    filters = form.cleaned_data if form.is_valid() else {}
+    deals = selectors.deal_list(
+        user=request.user,
+        **{k: v for k, v in filters.items() if v},
+    )
+    page = Paginator(deals, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    return render(
+        request,
+        "deals/list.html",
+        {
+            "form": form,
+            "page": page,
+            "sort": filters.get("sort") or selectors.DEFAULT_DEAL_SORT,
+            "query": query.urlencode(),
+            "sort_query": sort_query.urlencode(),
+            "show_owner_filter": bool(owners),
+        },
+    )
+
+
+def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = selectors.deal_get(user=request.user, pk=pk)
+    lines = selectors.deal_lines(deal=deal)
+    pricing, pricing_error = None, ""
+    try:
+        pricing = selectors.deal_pricing(deal, lines) if lines else None
+    except PricingError as exc:
+        pricing_error = str(exc)
+    product_of = {str(line.pk): line.product for line in lines}
+    actions = [
+        (name, label)
+        for name, label in PAGE_ACTIONS.items()
+        if request.user.has_perm("dealdesk.manage_deal") and _can(deal, name)
+    ]
+    return render(
+        request,
+        "deals/detail.html",
+        {
+            "deal": deal,
+            "lines": lines,
+            "pricing": pricing,
+            "pricing_error": pricing_error,
+            "product_of": product_of,
+            "timeline": selectors.deal_timeline(deal=deal),
+            "actions": actions,
+            "can_resume": request.user.has_perm("dealdesk.manage_deal")
+            and deal.state == "manual_review",
+            "reason_form": ReasonForm(),
+            "resume_form": ResumeForm(initial={"pattern": deal.pattern}),
+        },
+    )
+
+
+def _can(deal: Deal, transition: str) -> bool:
+    return can_proceed(getattr(deal, transition), check_conditions=False)
+
+
+@require_POST
+@permission_required("dealdesk.manage_deal", raise_exception=True)
+def deal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    deal = selectors.deal_get(user=request.user, pk=pk)
+    form = ResumeForm(request.POST) if action == "resume" else ReasonForm(request.POST)
+    if action not in PAGE_ACTIONS and action != "resume":
+        raise PermissionDenied(f"{action} is not an action of this page")
+    if not form.is_valid():
+        messages.error(request, "Say why: a reason is required.")
+        return redirect(deal_detail, pk=deal.pk)
+    try:
+        if action == "resume":
+            services.deal_resume(
+                deal_id=deal.pk,
+                actor=request.user,
+                pattern_code=form.cleaned_data["pattern"].code,
+                reason=form.cleaned_data["reason"],
+            )
+        else:
+            services.deal_transition(
+                deal_id=deal.pk,
+                actor=request.user,
+                transition=action,
+                reason=form.cleaned_data["reason"],
+            )
+    except (TransitionNotAllowed, services.ReasonRequired) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{deal.name}: {PAGE_ACTIONS.get(action, 'resumed')}.")
+    return redirect(deal_detail, pk=deal.pk)

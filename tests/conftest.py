@@ -1,0 +1,43 @@
+"""Shared fixtures. Postgres-only tests carry @pytest.mark.postgres and skip on SQLite."""
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from
+# live_server tests are then safe to make (shared/STACK.md, gotcha 6).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://...")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user("Deal Desk") → a user in that group (or none), logged-in ready."""
+    from tests.dealdesk.factories import UserFactory
+
+    def make(*roles: str, **fields):
+        return UserFactory(roles=list(roles), **fields)
+
+    return make
+
+
+@pytest.fixture
+def desk_user(make_user):
+    return make_user("Deal Desk", username="desk", is_staff=True)
+
+
+@pytest.fixture
+def pipeline_user(db):
+    from dealdesk.services import pipeline_user
+
+    return pipeline_user()

@@ -1,0 +1,177 @@
+"""The Deal state machine, through its services: permissions, reasons, history and audit."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from audit.models import AuditEvent
+from dealdesk import services
+from dealdesk.models import Deal
+from tests.dealdesk.factories import DealFactory, pattern
+
+pytestmark = pytest.mark.django_db
+
+HAPPY_PATH = [
+    ("start_drafting", "drafting"),
+    ("submit_for_review", "in_review"),
+    ("approve", "approved"),
+    ("send_for_signature", "out_for_signature"),
+    ("mark_signed", "signed"),
+    ("start_billing", "billing"),
+    ("mark_invoiced", "invoiced"),
+    ("mark_paid", "paid"),
+]
+
+
+def test_the_happy_path_runs_new_to_paid_writing_history_and_audit(pipeline_user):
+    deal = DealFactory()
+    for transition, state in HAPPY_PATH:
+        deal = services.deal_transition(deal_id=deal.pk, actor=pipeline_user, transition=transition)
+        assert deal.state == state
+    deal.refresh_from_db()
+    assert deal.state == "paid"
+    events = AuditEvent.objects.filter(object_type="dealdesk.deal", object_id=str(deal.pk))
+    assert [e.action for e in events.order_by("seq")] == [f"deal.{t}" for t, _ in HAPPY_PATH]
+    assert events.last().before == {"state": "invoiced"}
+    assert events.last().after == {"state": "paid"}
+    states = list(deal.history.order_by("history_id").values_list("state", "history_user"))
+    assert [s for s, _ in states[1:]] == [s for _, s in HAPPY_PATH]
+    assert {u for _, u in states[1:]} == {pipeline_user.pk}
+
+
+def test_an_illegal_transition_is_refused_with_a_clear_error_and_writes_nothing(pipeline_user):
+    deal = DealFactory()
+    with pytest.raises(TransitionNotAllowed, match=r"deal \d+ is new: it cannot mark paid"):
+        services.deal_transition(deal_id=deal.pk, actor=pipeline_user, transition="mark_paid")
+    deal.refresh_from_db()
+    assert deal.state == "new"
+    assert deal.history.count() == 1
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_state_field_cannot_be_assigned_directly():
+    deal = DealFactory()
+    with pytest.raises(AttributeError):
+        deal.state = "paid"
+
+
+def test_unknown_transition_names_are_refused(pipeline_user):
+    deal = DealFactory()
+    with pytest.raises(ValueError, match="unknown deal transition"):
+        services.deal_transition(deal_id=deal.pk, actor=pipeline_user, transition="delete")
+    with pytest.raises(ValueError, match="unknown deal transition"):
+        services.deal_transition(deal_id=deal.pk, actor=pipeline_user, transition="resume")
+
+
+@pytest.mark.parametrize("role", ["Sales", "Auditor", "Legal", "Finance", "Executive"])
+def test_people_without_manage_permission_cannot_cancel(make_user, role):
+    deal = DealFactory()
+    with pytest.raises(PermissionDenied):
+        services.deal_transition(
+            deal_id=deal.pk, actor=make_user(role), transition="cancel", reason="no"
+        )
+    deal.refresh_from_db()
+    assert deal.state == "new"
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["Deal Desk", "Sales", "Auditor"])
+def test_people_cannot_run_pipeline_steps(make_user, role):
+    deal = DealFactory()
+    with pytest.raises(PermissionDenied):
+        services.deal_transition(
+            deal_id=deal.pk, actor=make_user(role), transition="start_drafting"
+        )
+
+
+def test_cancel_needs_a_reason_and_records_it(desk_user):
+    deal = DealFactory()
+    with pytest.raises(services.ReasonRequired):
+        services.deal_transition(deal_id=deal.pk, actor=desk_user, transition="cancel", reason=" ")
+    deal = services.deal_transition(
+        deal_id=deal.pk, actor=desk_user, transition="cancel", reason="customer withdrew"
+    )
+    assert deal.state == "cancelled"
+    assert deal.state_reason == "customer withdrew"
+    latest = deal.history.latest()
+    assert latest.history_user == desk_user
+    assert latest.history_change_reason == "customer withdrew"
+    event = AuditEvent.objects.get(action="deal.cancel")
+    assert event.actor == desk_user
+    assert event.reason == "customer withdrew"
+
+
+def test_legal_can_request_changes_on_a_deal_in_review(make_user, pipeline_user):
+    deal = DealFactory()
+    for transition, _ in HAPPY_PATH[:2]:
+        services.deal_transition(deal_id=deal.pk, actor=pipeline_user, transition=transition)
+    deal = services.deal_transition(
+        deal_id=deal.pk,
+        actor=make_user("Legal"),
+        transition="request_changes",
+        reason="liability cap missing",
+    )
+    assert deal.state == "changes_requested"
+
+
+def test_a_signed_deal_cannot_be_cancelled(desk_user, pipeline_user):
+    deal = DealFactory()
+    for transition, _ in HAPPY_PATH[:5]:
+        services.deal_transition(deal_id=deal.pk, actor=pipeline_user, transition=transition)
+    with pytest.raises(TransitionNotAllowed, match="signed: it cannot cancel"):
+        services.deal_transition(deal_id=deal.pk, actor=desk_user, transition="cancel", reason="x")
+
+
+def test_resume_from_manual_review_sets_the_pattern_and_resumes_drafting(desk_user):
+    deal = DealFactory()
+    services.deal_transition(
+        deal_id=deal.pk, actor=desk_user, transition="send_to_manual_review", reason="co-term"
+    )
+    deal = services.deal_resume(
+        deal_id=deal.pk, actor=desk_user, pattern_code="multi_product", reason="checked by hand"
+    )
+    assert deal.state == "drafting"
+    assert deal.pattern == pattern("multi_product")
+    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    assert actions == ["deal.send_to_manual_review", "deal.pattern_set", "deal.resume"]
+
+
+def test_resume_is_refused_outside_manual_review(desk_user):
+    deal = DealFactory()
+    with pytest.raises(TransitionNotAllowed):
+        services.deal_resume(
+            deal_id=deal.pk, actor=desk_user, pattern_code="simple", reason="because"
+        )
+    deal.refresh_from_db()
+    assert deal.pattern is None
+
+
+def test_a_stale_copy_cannot_overwrite_a_newer_state(pipeline_user, desk_user):
+    deal = DealFactory()
+    stale = Deal.objects.get(pk=deal.pk)
+    services.deal_transition(
+        deal_id=deal.pk, actor=desk_user, transition="cancel", reason="withdrawn"
+    )
+    stale.start_drafting()
+    with pytest.raises(ConcurrentTransition), transaction.atomic():
+        stale.save()
+    deal.refresh_from_db()
+    assert deal.state == "cancelled"
+
+
+def test_a_rolled_back_transition_enqueues_nothing_and_leaves_no_audit(
+    desk_user, django_capture_on_commit_callbacks
+):
+    deal = DealFactory()
+    with (  # noqa: PT012 - the cancel must happen inside the transaction that fails
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.deal_transition(deal_id=deal.pk, actor=desk_user, transition="cancel", reason="x")
+        raise RuntimeError("boom")
+    assert callbacks == []
+    deal.refresh_from_db()
+    assert deal.state == "new"
+    assert not AuditEvent.objects.exists()

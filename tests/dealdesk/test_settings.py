@@ -1,0 +1,53 @@
+"""Settings come from the environment; production-like variables pass `check --deploy`."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k3y-" + "x7Qp2vLm9Zr4Tn8Wb6Yc1Hd5Jf0Gs3Ka" * 2,
+    "ALLOWED_HOSTS": "dealdesk.example.com",
+    "DATABASE_URL": "postgres://dealdesk:pw@db.internal:5432/dealdesk",
+    "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    # A clean environment: the test run's own variables (tests/conftest.py) stay behind.
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    return subprocess.run(  # noqa: S603 - fixed argv, our own manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_passes_with_production_variables():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_on_the_laptop_defaults():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env={"DEBUG": "true"})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr + result.stdout
+
+
+def test_database_and_broker_come_from_the_environment():
+    script = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    result = _manage("shell", "-c", script, env=PRODUCTION)
+    assert result.stdout.split()[-2:] == ["django.db.backends.postgresql", "False"]
+    result = _manage("shell", "-c", script, env={"DATABASE_URL": "sqlite:////tmp/x.sqlite3"})
+    assert result.stdout.split()[-2:] == ["django.db.backends.sqlite3", "True"]

@@ -1,0 +1,70 @@
+"""A deal desk user finds a deal, reads its pricing and cancels it, in a real browser."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from dealdesk.models import Deal
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo():
+    # The live server reads through its own connection, so the data must be committed;
+    # transactional tests start from an empty database, and seed_demo restores the roles.
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def test_deal_desk_filters_opens_and_cancels_a_deal(page, live_server, login, screenshot, demo):
+    login("dana.desk", "dealdesk-demo")
+    expect(page.get_by_test_id("deal-count")).to_have_text("40 deals")
+    screenshot("deal-list")
+
+    page.select_option("select[name=state]", "drafting")
+    page.click("text=Filter")
+    expect(page.get_by_test_id("deal-count")).to_have_text("6 deals")
+
+    deal = Deal.objects.filter(state="drafting").select_related("account").first()
+    page.keyboard.press("/")  # focuses the search box
+    page.keyboard.type(deal.account.name)
+    page.keyboard.press("Enter")
+    rows = page.locator("[data-testid=deal-table] tbody tr")
+    expect(rows.first).to_contain_text(deal.account.name)
+    expect(page.get_by_test_id("deal-count")).not_to_have_text("6 deals")
+
+    page.get_by_role("link", name=deal.name).click()
+    expect(page.get_by_test_id("deal-state")).to_have_text("Drafting")
+    expect(page.get_by_test_id("schedule")).to_be_visible()
+    expect(page.get_by_test_id("timeline")).to_contain_text("deal.start_drafting")
+    screenshot("deal-detail")
+
+    page.fill("textarea[aria-label='Reason to cancel deal']", "Customer went with a competitor")
+    page.click("text=Cancel deal")
+    expect(page.get_by_test_id("deal-state")).to_have_text("Cancelled")
+    expect(page.get_by_test_id("state-reason")).to_have_text("Customer went with a competitor")
+    expect(page.get_by_test_id("timeline")).to_contain_text("deal.cancel")
+    deal.refresh_from_db()
+    assert deal.state == "cancelled"
+
+
+def test_sales_sees_only_its_deals_and_no_actions(page, live_server, login, demo):
+    login("sam.sales", "dealdesk-demo")
+    own = Deal.objects.filter(owner__username="sam.sales").count()
+    expect(page.get_by_test_id("deal-count")).to_have_text(f"{own} deals")
+    expect(page.locator("select[name=owner]")).to_have_count(0)
+    deal = Deal.objects.filter(owner__username="sam.sales").first()
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    expect(page.get_by_test_id("actions")).to_have_count(0)
+    other = Deal.objects.exclude(owner__username="sam.sales").first()
+    response = page.goto(f"{live_server.url}/deals/{other.pk}/")
+    assert response.status == 404
+
+
+def test_the_auditor_reads_everything_and_gets_no_buttons(page, live_server, login, demo):
+    login("ana.auditor", "dealdesk-demo")
+    expect(page.get_by_test_id("deal-count")).to_have_text("40 deals")
+    deal = Deal.objects.filter(state="drafting").first()
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    expect(page.get_by_test_id("timeline")).to_be_visible()
+    expect(page.get_by_test_id("actions")).to_have_count(0)

@@ -1,0 +1,21 @@
+"""The test run's settings: the real ones, served over plain http by the test servers.
+
+Everything else still comes from the environment (DATABASE_URL selects PostgreSQL in CI).
+"""
+
+from dealdesk.settings import *  # noqa: F403
+from dealdesk.settings import STORAGES
+
+# Production redirects to https and marks cookies Secure; live_server speaks http. These are
+# read once when the live server's middleware starts, so a per-test override is too late.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+# No collectstatic runs before tests: serve the sources (shared/STACK.md, gotcha 7).
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# PBKDF2's deliberate slowness costs ~0.3 s a user; tests need no brute-force resistance.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
