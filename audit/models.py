@@ -85,11 +85,12 @@ class AuditEvent(models.Model):
 class AuditChainHead(models.Model):
     """One row (pk=1): the last event's seq and hash, and the lock that serialises writers.
 
-    Every writer takes `select_for_update()` on this row first. On PostgreSQL under READ
-    COMMITTED a second writer blocks on the row lock until the first commits, and then
-    re-reads the row's committed version, so it chains onto the new head: the chain cannot
-    fork (and the unique prev_hash would refuse a fork anyway). It also lets verification
-    notice a deleted tail, which a chain alone cannot.
+    Every writer first locks this row, inside its transaction (an UPDATE ... RETURNING in
+    `audit.services`, which locks exactly like `select_for_update()`). On PostgreSQL under
+    READ COMMITTED a second writer blocks on the row lock until the first commits, then
+    re-reads the committed row and chains onto the new head: the chain cannot fork (and the
+    unique prev_hash would refuse a fork anyway). The row also lets verification notice a
+    deleted tail, which a chain alone cannot.
     """
 
     last_seq = models.PositiveBigIntegerField(default=0)

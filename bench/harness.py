@@ -36,6 +36,12 @@ def django_database(kind: str) -> Iterator[None]:
         else:
             os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealdesk.settings")
+        # Production settings (DEBUG off), but in-process requests over plain http and
+        # static files served from their sources, as no collectstatic has run.
+        os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+        os.environ.setdefault(
+            "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
         os.environ["DEALDESK_VAR_DIR"] = tmp
         import django
         from django.db import connection

@@ -3,7 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
-from django.db import connections
+from django.db import connection, connections
 
 from audit.models import AuditChainHead
 from audit.services import audit_record
@@ -119,3 +119,12 @@ def test_manage_py_exits_non_zero(five_events, tamper, capsys, monkeypatch):
         load_command_class("audit", "verify_audit").run_from_argv(["manage.py", "verify_audit"])
     assert exit_info.value.code == 1
     assert "broken at seq 3: hash mismatch" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_unreadable_event_is_named(five_events, tamper):
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL refuses a timestamp that is not one")
+    tamper("UPDATE audit_auditevent SET occurred_at = 'yesterday' WHERE seq = 4")
+    with pytest.raises(CommandError, match=r"broken at seq 4: unreadable event"):
+        verify()

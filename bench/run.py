@@ -1,0 +1,47 @@
+"""`make bench`: run every benchmark, each in its own process, on SQLite and PostgreSQL.
+
+PostgreSQL comes from BENCH_DATABASE_URL, or else a throwaway cluster started by `.ci/pg`
+(and stopped at the end). Each benchmark prints its own figures.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+# (script, databases it runs on); pure ones ignore --db.
+BENCHMARKS = [
+    ("bench_pricing.py", ["sqlite"]),
+    ("bench_audit.py", ["postgres", "sqlite"]),
+    ("bench_deal_list.py", ["postgres", "sqlite"]),
+]
+
+
+def main() -> int:
+    env = dict(os.environ)
+    started_pg = False
+    if "BENCH_DATABASE_URL" not in env:
+        url = subprocess.run(  # noqa: S603
+            [str(ROOT / ".ci" / "pg"), "start"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        env["BENCH_DATABASE_URL"] = url
+        started_pg = True
+    failures = 0
+    try:
+        for script, databases in BENCHMARKS:
+            for db in databases:
+                print(f"\n== {script} --db {db}", flush=True)
+                result = subprocess.run(  # noqa: S603
+                    [sys.executable, str(BENCH / script), "--db", db], cwd=ROOT, env=env
+                )
+                failures += result.returncode != 0
+    finally:
+        if started_pg:
+            subprocess.run([str(ROOT / ".ci" / "pg"), "stop"], check=False)  # noqa: S603
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

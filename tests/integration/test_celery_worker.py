@@ -1,0 +1,134 @@
+"""The pipeline through a real Celery worker on Redis (CI's PostgreSQL pass).
+
+The worker is a separate process, so it must see committed data in a database it can reach:
+PostgreSQL's test database, not SQLite's in-memory one.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from dealdesk import services
+from dealdesk.celery import app
+from dealdesk.models import Deal
+from tests.dealdesk.factories import AccountFactory, ProductFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def redis_url():
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(server).exists():
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is missing: .ci/run installs it")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = _free_port()
+    proc = subprocess.Popen(  # noqa: S603
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(lambda: _accepts(port), 10, "redis to listen")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def worker(redis_url):
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dealdesk.settings",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": redis_url,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "dealdesk", "worker", "--pool=solo", "-l", "INFO"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    # This process sends to the same broker instead of running tasks in-process.
+    previous = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url, app.conf.task_always_eager = redis_url, False
+    _reset_connections()
+
+    def stop() -> str:
+        if proc.poll() is None:
+            proc.terminate()
+        return proc.communicate(timeout=20)[0]
+
+    try:
+        yield stop
+    finally:
+        app.conf.broker_url, app.conf.task_always_eager = previous
+        _reset_connections()
+        if proc.poll() is None:
+            print(stop())  # shown by pytest when the test fails
+
+
+def _reset_connections() -> None:
+    """Drop cached broker connections so the next send uses the current broker_url."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_a_new_deal_is_classified_by_a_real_worker(worker):
+    spec = services.DealSpec(
+        crm_id="006W00000000001",
+        name="Worker deal",
+        account=AccountFactory(),
+        owner=UserFactory(roles=["Sales"]),
+        start_date=date(2026, 1, 1),
+        term_months=12,
+        lines=[services.LineSpec(ProductFactory(list_price=Decimal("1200")), Decimal(3))],
+    )
+    deal = services.deal_create(spec=spec, actor=services.pipeline_user())
+    _wait_for(
+        lambda: Deal.objects.get(pk=deal.pk).state != "new", 60, "the worker to take the deal"
+    )
+    deal.refresh_from_db()
+    assert deal.state == "drafting"
+    assert deal.tcv == Decimal("3600.00")
+    assert deal.history.latest().history_user.username == "svc-pipeline"
+    log = worker()
+    assert "Task dealdesk.deal_classify_and_price[" in log, log
+    assert "] received" in log, log
