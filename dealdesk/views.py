@@ -51,7 +51,9 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             # Plain strings for the template: BoundField.value() per <option> is costly.
-            "selected": {name: filters.get(name) or "" for name in ("q", "state", "pattern", "owner")},
+            "selected": {
+                name: filters.get(name) or "" for name in ("q", "state", "pattern", "owner")
+            },
             "page": page,
             "sort": filters.get("sort") or selectors.DEFAULT_DEAL_SORT,
             "query": query.urlencode(),
