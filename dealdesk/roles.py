@@ -79,6 +79,10 @@ def check_segregation_of_duties(*, user: AbstractBaseUser, deal: Deal) -> None:
 def navigation_for(user: AbstractBaseUser) -> list[tuple[str, str]]:
     """(label, url) pairs for the top navigation: only what the user's roles can open."""
     items = [("Deals", reverse("deal-list"))]
+    if user.is_staff and user.has_perm("dealdesk.change_product"):
+        items.append(("Catalog", reverse("admin:dealdesk_product_changelist")))
+    if user.is_staff and user.has_perm("audit.view_auditevent"):
+        items.append(("Audit log", reverse("admin:audit_auditevent_changelist")))
     if user.is_staff:
         items.append(("Admin", reverse("admin:index")))
     return items

@@ -149,26 +149,43 @@ def deal_timeline(*, deal: Deal, limit: int = 200) -> list[TimelineEntry]:
         for event in audit_events_for(obj=deal).order_by("-seq")[:limit]
     ]
     records = list(deal.history.select_related("history_user").order_by("-history_id")[:limit])
-    for newer, older in zip(records, [*records[1:], None], strict=True):
-        changes = (
-            [
-                (c.field, c.old, c.new)
-                for c in newer.diff_against(older, excluded_fields=_NOISY_FIELDS).changes
-            ]
-            if older
-            else []
-        )
+    diffs = [
+        newer.diff_against(older, excluded_fields=_NOISY_FIELDS).changes if older else []
+        for newer, older in zip(records, [*records[1:], None], strict=True)
+    ]
+    names = _related_names(Deal, [change for diff in diffs for change in diff])
+    for record, diff in zip(records, diffs, strict=True):
         entries.append(
             TimelineEntry(
-                at=newer.history_date,
+                at=record.history_date,
                 kind="change",
-                actor=newer.history_user.username if newer.history_user else "system",
-                title={"+": "created", "~": "changed", "-": "deleted"}[newer.history_type],
-                detail=newer.history_change_reason or "",
-                changes=changes,
+                actor=record.history_user.username if record.history_user else "system",
+                title={"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
+                detail=record.history_change_reason or "",
+                changes=[
+                    (
+                        c.field,
+                        names.get((c.field, c.old), c.old),
+                        names.get((c.field, c.new), c.new),
+                    )
+                    for c in diff
+                ],
             )
         )
     return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
+
+
+def _related_names(model: type[Deal], changes: list) -> dict[tuple[str, Any], str]:
+    """Names for the foreign-key ids in history diffs: one query per related model."""
+    names = {}
+    for field_name in {c.field for c in changes}:
+        field = model._meta.get_field(field_name)
+        if not field.is_relation:
+            continue
+        ids = {v for c in changes if c.field == field_name for v in (c.old, c.new) if v}
+        for obj in field.related_model._default_manager.filter(pk__in=ids):
+            names[(field_name, obj.pk)] = str(obj)
+    return names
 
 
 def _event_changes(before: dict, after: dict) -> list[tuple[str, Any, Any]]:

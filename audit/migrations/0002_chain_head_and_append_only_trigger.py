@@ -2,8 +2,8 @@
 
 The trigger stops the application (ORM or raw SQL) from changing history; someone with owner
 or superuser rights can still disable it, and then `manage.py verify_audit` finds the change.
-A TRUNCATE passes only when the transaction has set `audit.allow_truncate` (the test-database
-flush does: audit/management/commands/flush.py).
+There is deliberately no setting that lets the application's own role past it: the test
+database's flush switches triggers off as a superuser (audit/management/commands/flush.py).
 """
 
 from django.db import migrations
@@ -14,9 +14,6 @@ CREATE_TRIGGERS = [
     """
 CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'TRUNCATE' AND current_setting('audit.allow_truncate', true) = 'on' THEN
-        RETURN NULL;
-    END IF;
     RAISE EXCEPTION 'audit events are append-only' USING HINT = TG_OP || ' is refused';
 END
 $$""",

@@ -149,3 +149,13 @@ def test_the_deal_page_query_count_does_not_grow_with_lines(client, desk_user):
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(one)
+
+
+def test_the_timeline_names_related_objects_instead_of_ids(client, desk_user, pipeline_user):
+    deal = DealFactory()
+    DealLineFactory(deal=deal)
+    services.deal_classify_and_price(deal_id=deal.pk, actor=pipeline_user)
+    client.force_login(desk_user)
+    page = client.get(reverse("deal-detail", args=[deal.pk])).content.decode()
+    assert "→ Simple single product" in page
+    assert "deal.classified" in page

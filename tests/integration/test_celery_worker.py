@@ -15,11 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 
 from dealdesk import services
 from dealdesk.celery import app
 from dealdesk.models import Deal
+from dealdesk.reference_data import install_reference_data
 from tests.dealdesk.factories import AccountFactory, ProductFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,6 +114,8 @@ def _reset_connections() -> None:
 
 
 def test_a_new_deal_is_classified_by_a_real_worker(worker):
+    # Transactional tests start from a flushed database: put the patterns and roles back.
+    install_reference_data(django_apps)
     spec = services.DealSpec(
         crm_id="006W00000000001",
         name="Worker deal",
