@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html
 
+from dealdesk.models import DealState
 from dealdesk.pricing import PricingError, minor_unit
 
 register = template.Library()
@@ -37,3 +38,13 @@ def sort_header(context, key: str, label: str, numeric: bool = False):
 @register.filter
 def get(mapping: dict, key: str):
     return mapping.get(key) if mapping else None
+
+
+_STATE_LABELS = dict(DealState.choices)
+
+
+@register.filter
+def state_label(state: str) -> str:
+    # Model.get_state_display() rebuilds its choices dict on every call; a list page calls
+    # it once a row.
+    return _STATE_LABELS.get(state, state)
