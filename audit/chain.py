@@ -80,8 +80,19 @@ def canonical_json(event_fields: dict) -> str:
 
 
 def event_hash(fields: dict, prev_hash: str) -> str:
-    """SHA-256 hex of the canonical JSON followed by the previous event's hash."""
+    """The event's hash: `link_hash` of its canonical JSON (all hashed fields but seq)."""
     if fields.keys() != HASHED_FIELDS:
         # A missing or extra key would silently hash something else than what verify hashes.
         raise ValueError(f"hashed fields differ: {sorted(fields.keys() ^ HASHED_FIELDS)}")
-    return hashlib.sha256((canonical_json(fields) + prev_hash).encode()).hexdigest()
+    content = {name: value for name, value in fields.items() if name != "seq"}
+    return link_hash(canonical_json(content), fields["seq"], prev_hash)
+
+
+def link_hash(content: str, seq: int, prev_hash: str) -> str:
+    """SHA-256 hex of "<content>|<seq>|<prev_hash>" in UTF-8.
+
+    Seq and the previous hash stay outside the JSON so that PostgreSQL can finish the hash
+    itself while it takes the chain head (audit.services, one statement an event):
+    `encode(sha256(convert_to(content || '|' || seq::text || '|' || prev, 'UTF8')), 'hex')`.
+    """
+    return hashlib.sha256(f"{content}|{seq}|{prev_hash}".encode()).hexdigest()

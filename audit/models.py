@@ -88,13 +88,16 @@ class AuditChainHead(models.Model):
     Every writer first locks this row, inside its transaction (an UPDATE ... RETURNING in
     `audit.services`, which locks exactly like `select_for_update()`). On PostgreSQL under
     READ COMMITTED a second writer blocks on the row lock until the first commits, then
-    re-reads the committed row and chains onto the new head: the chain cannot fork (and the
-    unique prev_hash would refuse a fork anyway). The row also lets verification notice a
+    re-evaluates its SET expressions on the committed row and chains onto the new head: the
+    chain cannot fork (and the unique prev_hash would refuse a fork anyway). The row also lets verification notice a
     deleted tail, which a chain alone cannot.
     """
 
     last_seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
+    # The hash before last_hash: lets one UPDATE ... RETURNING hand the new event both its
+    # prev_hash and its hash (RETURNING sees only new values).
+    last_prev_hash = models.CharField(max_length=64, default="0" * 64)
 
     class Meta:
         default_permissions = ()

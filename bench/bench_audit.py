@@ -55,7 +55,7 @@ def extend_chain_to(length: int) -> None:
 
     with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().get()
-        next_seq, prev_hash = head.last_seq + 1, head.last_hash
+        next_seq, prev_hash, before_last = head.last_seq + 1, head.last_hash, head.last_prev_hash
         base_time = timezone.now()
         while next_seq <= length:
             stop = min(next_seq + BATCH, length + 1)
@@ -77,10 +77,12 @@ def extend_chain_to(length: int) -> None:
                 }
                 digest = event_hash(fields, prev_hash)
                 batch.append(AuditEvent(**fields, prev_hash=prev_hash, hash=digest))
-                prev_hash = digest
+                before_last, prev_hash = prev_hash, digest
             AuditEvent.objects.bulk_create(batch)
             next_seq = stop
-        AuditChainHead.objects.filter(pk=head.pk).update(last_seq=length, last_hash=prev_hash)
+        AuditChainHead.objects.filter(pk=head.pk).update(
+            last_seq=length, last_prev_hash=before_last, last_hash=prev_hash
+        )
 
 
 def bench_verify() -> None:

@@ -40,7 +40,7 @@ def test_record_chains_events_from_genesis(alice, hashed_fields):
         "",
     )
     head = AuditChainHead.objects.get()
-    assert (head.last_seq, head.last_hash) == (2, second.hash)
+    assert (head.last_seq, head.last_prev_hash, head.last_hash) == (2, first.hash, second.hash)
 
 
 @pytest.mark.django_db
