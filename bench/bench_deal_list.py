@@ -76,7 +76,7 @@ def _settle() -> None:
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE dealdesk_deal")
+            cursor.execute("VACUUM (FREEZE, ANALYZE) dealdesk_deal")
             cursor.execute("VACUUM ANALYZE dealdesk_account")
     else:
         with connection.cursor() as cursor:
