@@ -90,7 +90,6 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": actions,
             "can_resume": request.user.has_perm("dealdesk.manage_deal")
             and deal.state == "manual_review",
-            "reason_form": ReasonForm(),
             "resume_form": ResumeForm(initial={"pattern": deal.pattern}),
         },
     )

@@ -159,3 +159,31 @@ def test_the_timeline_names_related_objects_instead_of_ids(client, desk_user, pi
     page = client.get(reverse("deal-detail", args=[deal.pk])).content.decode()
     assert "→ Simple single product" in page
     assert "deal.classified" in page
+
+
+def test_deal_desk_resumes_a_deal_from_manual_review_with_a_pattern(client, desk_user):
+    deal = DealFactory()
+    services.deal_transition(
+        deal_id=deal.pk, actor=desk_user, transition="send_to_manual_review", reason="co-term"
+    )
+    client.force_login(desk_user)
+    page = client.get(reverse("deal-detail", args=[deal.pk])).content.decode()
+    assert "Resume drafting" in page
+    response = client.post(
+        reverse("deal-action", args=[deal.pk, "resume"]),
+        {"pattern": "multi_product", "reason": "checked the co-term by hand"},
+        follow=True,
+    )
+    deal.refresh_from_db()
+    assert deal.state == "drafting"
+    assert deal.pattern.code == "multi_product"
+    assert "checked the co-term by hand" in response.content.decode()
+
+
+def test_an_unknown_action_is_refused(client, desk_user):
+    deal = DealFactory()
+    client.force_login(desk_user)
+    response = client.post(reverse("deal-action", args=[deal.pk, "mark_paid"]), {"reason": "x"})
+    assert response.status_code == 403
+    deal.refresh_from_db()
+    assert deal.state == "new"
