@@ -21,13 +21,15 @@ BENCHMARKS = [
 
 def main() -> int:
     env = dict(os.environ)
+    pg = str(ROOT / ".ci" / "pg")
     started_pg = False
     if "BENCH_DATABASE_URL" not in env:
+        # Stop the cluster afterwards only if this run started it.
+        started_pg = subprocess.run([pg, "status"], check=False).returncode != 0  # noqa: S603
         url = subprocess.run(  # noqa: S603
-            [str(ROOT / ".ci" / "pg"), "start"], check=True, capture_output=True, text=True
+            [pg, "start"], check=True, capture_output=True, text=True
         ).stdout.strip()
         env["BENCH_DATABASE_URL"] = url
-        started_pg = True
     failures = 0
     try:
         for script, databases in BENCHMARKS:
@@ -39,7 +41,7 @@ def main() -> int:
                 failures += result.returncode != 0
     finally:
         if started_pg:
-            subprocess.run([str(ROOT / ".ci" / "pg"), "stop"], check=False)  # noqa: S603
+            subprocess.run([pg, "stop"], check=False)  # noqa: S603
     return 1 if failures else 0
 
 
