@@ -32,32 +32,6 @@ class SegregationOfDutiesError(PermissionDenied):
     """The person may hold the role, but not for this deal."""
 
 
-def user_roles(user: AbstractBaseUser) -> set[str]:
-    """The user's group names, cached on the user object for the request."""
-    if not user.is_authenticated:
-        return set()
-    cached = getattr(user, "_dealdesk_roles", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._dealdesk_roles = cached
-    return cached
-
-
-def has_role(user: AbstractBaseUser, *roles: str) -> bool:
-    return bool(user_roles(user) & set(roles))
-
-
-def require_role(user: AbstractBaseUser, *roles: str) -> None:
-    """Raise PermissionDenied unless the user is in one of `roles`."""
-    if not has_role(user, *roles):
-        raise PermissionDenied(f"{user} is not in {' or '.join(roles)}")
-
-
-def require_perm(user: AbstractBaseUser, perm: str) -> None:
-    if not user.has_perm(perm):
-        raise PermissionDenied(f"{user} lacks permission {perm}")
-
-
 def sees_all_deals(user: AbstractBaseUser) -> bool:
     """Sales sees its own deals only; every other role (and superusers) sees all."""
     return user.has_perm("dealdesk.view_all_deals")

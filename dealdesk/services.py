@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.exceptions import PermissionDenied
@@ -99,7 +100,7 @@ def pipeline_user() -> AbstractBaseUser:
     """
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
-        username="svc-pipeline",
+        username=settings.PIPELINE_USERNAME,
         defaults={"first_name": "Pipeline", "last_name": "(service)", "is_active": True},
     )
     if created:
