@@ -1,7 +1,7 @@
 """Roles (Django groups) and segregation of duties.
 
-The groups and their permissions are created by a data migration (see
-dealdesk/migrations/0002_roles.py); this module names them and answers "may this person
+The groups and their permissions are created by a data migration (from
+dealdesk/reference_data.py); this module names them and answers "may this person
 do this?" the same way for views, admin actions and services.
 """
 
