@@ -1,8 +1,9 @@
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db.models import F
 
-from dealdesk.models import Deal, Product
+from dealdesk.models import Deal, DealLine, Product
 from dealdesk.roles import Role
 
 
@@ -35,6 +36,7 @@ def test_seed_demo_builds_a_realistic_company_and_a_second_run_changes_nothing(
     assert {"drafting", "paid", "manual_review", "cancelled"} <= states
     assert Deal.objects.exclude(ae_notes="").count() >= 30
     assert not Deal.objects.filter(state="drafting", pattern=None).exists()
+    assert not DealLine.objects.exclude(product__currency=F("deal__currency")).exists()
 
     before = _row_counts()
     with django_capture_on_commit_callbacks(execute=True):

@@ -48,6 +48,19 @@ def test_deal_desk_filters_opens_and_cancels_a_deal(page, live_server, login, sc
     assert deal.state == "cancelled"
 
 
+def test_deal_desk_resumes_a_deal_from_manual_review(page, live_server, login, screenshot, demo):
+    login("dana.desk", "dealdesk-demo")
+    deal = Deal.objects.filter(state="manual_review", pattern=None).first()
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    expect(page.get_by_test_id("state-reason")).to_contain_text("fits no pattern")
+    screenshot("deal-manual-review")
+    page.select_option("#id_resume_pattern", "multi_product")
+    page.fill("form:has(#id_resume_pattern) textarea", "Co-term checked with finance")
+    page.click("text=Resume drafting")
+    expect(page.get_by_test_id("deal-state")).to_have_text("Drafting")
+    expect(page.get_by_test_id("timeline")).to_contain_text("deal.resume")
+
+
 def test_sales_sees_only_its_deals_and_no_actions(page, live_server, login, demo):
     login("sam.sales", "dealdesk-demo")
     own = Deal.objects.filter(owner__username="sam.sales").count()

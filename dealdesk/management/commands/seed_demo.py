@@ -383,7 +383,7 @@ class Command(BaseCommand):
         growth = products[f"PLAT-GROWTH{suffix}"]
         term = rng.choice([12, 12, 24, 36])
         lines: list[services.LineSpec] = []
-        if target == "manual_review" and number % 2 == 0:
+        if target == "manual_review" and number % 2 == 0 and currency == "USD":
             # One-time-only order: fits no pattern, so a person looks at it.
             lines.append(services.LineSpec(products["TRAIN-DAY"], Decimal(rng.randint(2, 6))))
         elif currency != "USD":
