@@ -89,8 +89,8 @@ class AuditChainHead(models.Model):
     `audit.services`, which locks exactly like `select_for_update()`). On PostgreSQL under
     READ COMMITTED a second writer blocks on the row lock until the first commits, then
     re-evaluates its SET expressions on the committed row and chains onto the new head: the
-    chain cannot fork (and the unique prev_hash would refuse a fork anyway). The row also lets verification notice a
-    deleted tail, which a chain alone cannot.
+    chain cannot fork (and the unique prev_hash would refuse a fork anyway). The row also
+    lets verification notice a deleted tail, which a chain alone cannot.
     """
 
     last_seq = models.PositiveBigIntegerField(default=0)

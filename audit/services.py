@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING
 
@@ -79,15 +80,21 @@ RETURNING id, seq, prev_hash, hash
 _JSON_COLUMNS = ("before", "after", "data")
 
 
-def _append_in_one_statement(fields: dict, content: str) -> tuple | None:
-    names = sorted(fields)
+@functools.cache
+def _pg_append_sql(names: tuple[str, ...]) -> str:
+    # Built once per field set (always the same one), not on every event.
     quote = connection.ops.quote_name
-    sql = _PG_APPEND.format(
+    return _PG_APPEND.format(
         head=quote(AuditChainHead._meta.db_table),
         event=quote(AuditEvent._meta.db_table),
         columns=", ".join(quote(name) for name in names),
         values=", ".join("%s::jsonb" if name in _JSON_COLUMNS else "%s" for name in names),
     )
+
+
+def _append_in_one_statement(fields: dict, content: str) -> tuple | None:
+    names = tuple(sorted(fields))
+    sql = _pg_append_sql(names)
     params = [
         json.dumps(fields[name], cls=DjangoJSONEncoder) if name in _JSON_COLUMNS else fields[name]
         for name in names

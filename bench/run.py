@@ -1,7 +1,7 @@
 """`make bench`: run every benchmark, each in its own process, on SQLite and PostgreSQL.
 
-PostgreSQL comes from BENCH_DATABASE_URL, or else a throwaway cluster started by `.ci/pg`
-(and stopped at the end). Each benchmark prints its own figures.
+PostgreSQL comes from BENCH_DATABASE_URL, or else a throwaway cluster from `.ci/pg` (stopped
+at the end if this run started it). Each benchmark prints its own figures.
 """
 
 import os
