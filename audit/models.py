@@ -51,9 +51,9 @@ class AuditEvent(models.Model):
     after = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     reason = models.TextField(blank=True)
-    # Unique: a second child of the same parent would be a fork of the chain.
-    prev_hash = models.CharField(max_length=64, unique=True)
-    hash = models.CharField(max_length=64, unique=True)
+    # Unique (see Meta): a second child of the same parent would be a fork of the chain.
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -64,8 +64,12 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id", "seq"], name="audit_event_object_idx")
         ]
+        # Constraints rather than unique=True: on PostgreSQL that adds a second, LIKE-pattern
+        # index per hash column, which every append pays for and no query uses.
         constraints = [
-            models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_event_seq_gte_1")
+            models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_event_seq_gte_1"),
+            models.UniqueConstraint(fields=["prev_hash"], name="audit_event_prev_hash_unique"),
+            models.UniqueConstraint(fields=["hash"], name="audit_event_hash_unique"),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -13,10 +12,13 @@ from django_fsm import TransitionNotAllowed, can_proceed
 from dealdesk import selectors, services
 from dealdesk.forms import DealFilterForm, ReasonForm, ResumeForm
 from dealdesk.models import Deal
+from dealdesk.paging import CappedPaginator
 from dealdesk.pricing import PricingError
 from dealdesk.roles import Role, sees_all_deals
 
 PAGE_SIZE = 50
+# The deal list counts up to this many matches ("10,000+ deals"), see CappedPaginator.
+COUNT_CAP = 10_000
 # Actions a person may take from the deal page: transition name → button label.
 PAGE_ACTIONS = {
     "send_to_manual_review": "Send to manual review",
@@ -42,9 +44,9 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     )
     # Deferred join: page through ids alone (an index walk, however deep the page), then
     # load the page's 50 deals with their joins, instead of joining every skipped row.
-    page = Paginator(deals.values_list("pk", flat=True), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = CappedPaginator(
+        deals.values_list("pk", flat=True), PAGE_SIZE, count_cap=COUNT_CAP
+    ).get_page(request.GET.get("page"))
     rows = selectors.deals_in_order(ids=list(page))
     query = request.GET.copy()
     query.pop("page", None)

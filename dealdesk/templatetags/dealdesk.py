@@ -1,7 +1,10 @@
+import datetime
 from decimal import Decimal
 
 from django import template
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from dealdesk.models import DealState
 from dealdesk.pricing import PricingError, minor_unit
@@ -48,3 +51,64 @@ def state_label(state: str) -> str:
     # Model.get_state_display() rebuilds its choices dict on every call; a list page calls
     # it once a row.
     return _STATE_LABELS.get(state, state)
+
+
+_ISO_FORMATS = {"minutes": "%Y-%m-%d %H:%M", "seconds": "%Y-%m-%d %H:%M:%S"}
+
+
+@register.filter
+def iso(value: datetime.date | None, precision: str = "minutes") -> str:
+    """A date as 2026-11-23; a datetime in the current time zone as 2026-11-23 14:05
+    (precision "seconds" adds them). Django's `date` filter costs a list page of 50 rows
+    several milliseconds; this is a strftime."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime(_ISO_FORMATS[precision])
+    return value.isoformat()
+
+
+@register.filter
+def person(user) -> str:
+    """A user as people know them: full name, else username; "—" for nobody."""
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()
+
+
+_DEAL_ROW = (
+    '<tr><td><a href="{}">{}</a><div class="text-body-secondary small">{}</div></td>'
+    '<td>{}</td><td><span class="badge state state-{}">{}</span></td><td>{}</td><td>{}</td>'
+    '<td class="text-nowrap">{}</td><td class="num">{} mo</td><td class="num">{}</td>'
+    '<td class="text-nowrap text-body-secondary">{}</td></tr>'
+)
+
+
+@register.simple_tag
+def deal_rows(deals) -> str:
+    """The deal list's rows, escaped by format_html. Built here rather than cell by cell in
+    the template: 50 rows are some 650 template variables, a third of the page's server
+    time (bench/bench_deal_list.py)."""
+    return format_html_join(
+        "",
+        _DEAL_ROW,
+        (
+            (
+                reverse("deal-detail", args=[deal.pk]),
+                deal.name,
+                deal.crm_id,
+                deal.account.name,
+                deal.state,
+                state_label(deal.state),
+                deal.pattern.name if deal.pattern else "—",
+                person(deal.owner),
+                iso(deal.start_date),
+                deal.term_months,
+                money(deal.tcv, deal.currency),
+                iso(deal.updated_at),
+            )
+            for deal in deals
+        ),
+    )

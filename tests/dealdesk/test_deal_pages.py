@@ -187,3 +187,26 @@ def test_an_unknown_action_is_refused(client, desk_user):
     assert response.status_code == 403
     deal.refresh_from_db()
     assert deal.state == "new"
+
+
+def test_past_the_count_cap_the_list_says_so_and_pages_to_the_cap(client, desk_user, monkeypatch):
+    monkeypatch.setattr("dealdesk.views.COUNT_CAP", 120)
+    DealFactory.create_batch(130)
+    client.force_login(desk_user)
+    page = client.get(reverse("deal-list")).content.decode()
+    assert "120+ deals" in page
+    assert "Page 1 of 3" in page
+    last = client.get(reverse("deal-list"), {"page": 3})
+    assert last.context["page"].number == 3
+    assert not last.context["page"].has_next()
+    exact = client.get(reverse("deal-list"), {"state": "new", "q": "nothing-matches"})
+    assert "0 deals" in exact.content.decode()
+
+
+def test_list_rows_escape_what_the_crm_sent(client, desk_user):
+    DealFactory(name='<script>alert("x")</script> & Co', account__name="Smith & <Sons>")
+    client.force_login(desk_user)
+    page = client.get(reverse("deal-list")).content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in page
+    assert "Smith &amp; &lt;Sons&gt;" in page
