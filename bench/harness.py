@@ -79,9 +79,10 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def report(name: str, value: float, unit: str, target: str) -> None:
-    """One figure per line: what, measured value, and the target it is held to."""
-    print(f"{name:<58} {value:>10.2f} {unit:<8} (target {target})", flush=True)
+def report(name: str, value: float, unit: str, target: str = "") -> None:
+    """One figure per line: what, measured value, and the target it is held to (if any)."""
+    held_to = f" (target {target})" if target else ""
+    print(f"{name:<58} {value:>10.2f} {unit:<8}{held_to}", flush=True)
 
 
 def median(samples: list[float]) -> float:
