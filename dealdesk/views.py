@@ -97,6 +97,8 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_resume": request.user.has_perm("dealdesk.manage_deal")
             and deal.state == "manual_review",
             "resume_form": ResumeForm(initial={"pattern": deal.pattern}),
+            "open_drifts": deal.crm_drifts.filter(status="open"),
+            "can_decide_drift": request.user.has_perm("dealdesk.decide_crm_drift"),
         },
     )
 

@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal
 
 from django import template
@@ -48,3 +49,14 @@ def state_label(state: str) -> str:
     # Model.get_state_display() rebuilds its choices dict on every call; a list page calls
     # it once a row.
     return _STATE_LABELS.get(state, state)
+
+
+@register.filter
+def run_total(run, key: str) -> int:
+    """A CRM sync run's count summed over its objects."""
+    return run.total(key)
+
+
+@register.filter
+def pretty_json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
