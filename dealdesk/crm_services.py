@@ -165,7 +165,7 @@ def _locked_open_drift(drift_id: int) -> CrmDrift:
 def _decided(drift: CrmDrift, actor, status: str, reason: str, action: str) -> CrmDrift:
     drift.status, drift.decided_by, drift.decided_at = status, actor, timezone.now()
     drift.decision_reason = reason
-    drift._history_user, drift._change_reason = actor, reason or status
+    drift._history_user, drift._change_reason = actor, f"CRM change {status}"
     drift.save()
     audit_record(
         actor=actor,

@@ -18,13 +18,15 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from dealdesk import pipeline, services
+from dealdesk.bulk import bulk_insert_with_history
 from dealdesk.crm import CRMBackend, CRMError, CRMQuery, crm_backend
 from dealdesk.crm.file import parse_modstamp
 from dealdesk.crm_lock import sync_run_release, sync_run_start
 from dealdesk.crm_mapping import (
+    DEAL_FIELDS,
     LINE_FIELDS,
     account_currency,
     fields_for,
@@ -56,6 +58,7 @@ from dealdesk.models import (
 
 OBJECTS = ["Account", "Product2", "Opportunity", "OpportunityLineItem"]
 SYNC_REASON = "CRM sync"
+STALLED_AFTER = timedelta(hours=1)
 
 
 @dataclass
@@ -107,9 +110,12 @@ class CrmSync:
         self.created_deals: set[str] = set()
         self.products: dict[str, Product] = {}
         self.unmapped_owners: set[str] = set()
+        # Every record ever quarantined (a few hundred at most): pages with none of them
+        # skip the quarantine lookup.
+        self.quarantined = set(QuarantinedRecord.objects.values_list("object_name", "crm_id"))
 
     def run(self) -> None:
-        started = timezone.now()
+        started = self.run_row.started_at
         handlers: dict[str, Callable[[list[dict]], None]] = {
             "Account": self._accounts,
             "Product2": self._products,
@@ -129,9 +135,11 @@ class CrmSync:
                     f"CRM owner {owner} is mapped to no Dealdesk user: its deals belong to "
                     f"{self.actor.username} until it is mapped (admin → CRM owners)"
                 )
-        # A deal whose pipeline step never started (its process died after the commit)
-        # is still `new`: start it now. The step is idempotent, so a duplicate is harmless.
-        for deal in Deal.objects.filter(state=DealState.NEW, created_at__lt=started):
+        # A deal still `new` long after its creation lost its pipeline step (the process
+        # died between commit and enqueue, or the queue lost it): start it again. The step
+        # is idempotent, so a duplicate is harmless.
+        stalled = Deal.objects.filter(state=DealState.NEW, created_at__lt=started - STALLED_AFTER)
+        for deal in stalled:
             pipeline.deal_created(deal)
 
     # -- paging, watermarks, quarantine ---------------------------------------------------
@@ -171,8 +179,16 @@ class CrmSync:
         self.counts[name].fetched += len(page)
         self.seen[name].update(r["Id"] for r in page)
         with transaction.atomic():
-            self.quarantine = _quarantine_entries(name, [r["Id"] for r in page])
+            self.quarantine = self._quarantine_entries(name, [r["Id"] for r in page])
             handler(page)
+
+    def _quarantine_entries(self, name: str, crm_ids: list[str]) -> dict:
+        """This page's quarantine rows by (object, CRM id); asks only for ids known to have one."""
+        wanted = [i for i in crm_ids if (name, i) in self.quarantined]
+        if not wanted:
+            return {}
+        entries = QuarantinedRecord.objects.filter(object_name=name, crm_id__in=wanted)
+        return {(name, q.crm_id): q for q in entries}
 
     def _quarantine(self, name: str, record: dict, reasons: Iterable[str]) -> None:
         self.counts[name].quarantined += 1
@@ -187,9 +203,10 @@ class CrmSync:
             return  # quarantined before for the same reason: nothing to write
         entry = entry or QuarantinedRecord(object_name=name, crm_id=record["Id"])
         entry.reason, entry.raw, entry.resolved_at = reason, record, None
-        entry._history_user, entry._change_reason = self.actor, reason
+        entry._history_user, entry._change_reason = self.actor, "quarantined"
         entry.save()
         self.quarantine[name, record["Id"]] = entry
+        self.quarantined.add((name, record["Id"]))
 
     def _resolve(self, name: str, record: dict) -> None:
         entry = self.quarantine.get((name, record["Id"]))
@@ -201,9 +218,7 @@ class CrmSync:
 
     def _write(self, model, new: list, changed: list, fields: list[str], counts: Counts) -> None:
         if new:
-            bulk_create_with_history(
-                new, model, default_user=self.actor, default_change_reason=SYNC_REASON
-            )
+            bulk_insert_with_history(new, user=self.actor, reason=SYNC_REASON)
         if changed:
             now = timezone.now()
             for obj in changed:
@@ -290,12 +305,7 @@ class CrmSync:
         }
         missing = [CrmOwner(salesforce_user_id=i) for i in sorted(wanted - set(owners))]
         if missing:
-            bulk_create_with_history(
-                missing,
-                CrmOwner,
-                default_user=self.actor,
-                default_change_reason="first seen in the CRM",
-            )
+            bulk_insert_with_history(missing, user=self.actor, reason="first seen in the CRM")
             owners.update({o.salesforce_user_id: o for o in missing})
         ids = {}
         for key, owner in owners.items():
@@ -306,7 +316,11 @@ class CrmSync:
 
     def _opportunities(self, page: list[dict]) -> None:
         counts = self.counts["Opportunity"]
-        deals = Deal.objects.filter(crm_id__in=[r["Id"] for r in page]).in_bulk(field_name="crm_id")
+        deals = (
+            Deal.objects.filter(crm_id__in=[r["Id"] for r in page])
+            .only("crm_id", "state", *DEAL_FIELDS)
+            .in_bulk(field_name="crm_id")
+        )
         account_ids = {
             crm_id: (pk, currency)
             for crm_id, pk, currency in Account.objects.filter(
@@ -392,7 +406,7 @@ class CrmSync:
                 if not record.get("IsDeleted"):
                     roles[record["OpportunityId"]].append(record)
         self.quarantine.update(
-            _quarantine_entries(
+            self._quarantine_entries(
                 "OpportunityLineItem", [r["Id"] for records in lines.values() for r in records]
             )
         )
@@ -468,9 +482,7 @@ class CrmSync:
             new.append(contact)
             existing[contact_id] = contact
         if new:
-            bulk_create_with_history(
-                new, Contact, default_user=self.actor, default_change_reason=SYNC_REASON
-            )
+            bulk_insert_with_history(new, user=self.actor, reason=SYNC_REASON)
         return {
             opp: [
                 services.ContactSpec(
@@ -486,10 +498,19 @@ class CrmSync:
         """Line changes on deals that exist already (new deals came with their lines)."""
         counts = self.counts["OpportunityLineItem"]
         opportunity_ids = {r.get("OpportunityId") for r in page} - self.created_deals
-        deals = Deal.objects.filter(crm_id__in=opportunity_ids).in_bulk(field_name="crm_id")
-        existing = DealLine.objects.filter(crm_id__in=[r["Id"] for r in page]).in_bulk(
-            field_name="crm_id"
+        deals = (
+            Deal.objects.filter(crm_id__in=opportunity_ids)
+            .only("crm_id", "state", "currency")
+            .in_bulk(field_name="crm_id")
         )
+        # Plain tuples: building 80,000 model instances to compare five fields costs more
+        # than the whole comparison.
+        existing = {
+            crm_id: (deal_id, values)
+            for crm_id, deal_id, *values in DealLine.objects.filter(
+                crm_id__in=[r["Id"] for r in page]
+            ).values_list("crm_id", "deal_id", *LINE_FIELDS)
+        }
         changes: dict[str, DealChange] = defaultdict(DealChange)
         tally: dict[str, Counter] = defaultdict(Counter)
         for record in page:
@@ -511,11 +532,7 @@ class CrmSync:
                 continue
             self._resolve("OpportunityLineItem", record)
             values = result.values
-            if (
-                line is not None
-                and line.deal_id == deal.pk
-                and all(getattr(line, f) == values[f] for f in LINE_FIELDS)
-            ):
+            if line == (deal.pk, [values[f] for f in LINE_FIELDS]):
                 counts.unchanged += 1
                 continue
             changes[deal.crm_id].lines[record["Id"]] = values
@@ -527,8 +544,3 @@ class CrmSync:
                     setattr(counts, key, getattr(counts, key) + n)
             else:
                 counts.unchanged += sum(tally[crm_id].values())
-
-
-def _quarantine_entries(name: str, crm_ids: list[str]) -> dict[tuple[str, str], QuarantinedRecord]:
-    entries = QuarantinedRecord.objects.filter(object_name=name, crm_id__in=crm_ids)
-    return {(name, q.crm_id): q for q in entries}

@@ -17,10 +17,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
-from simple_history.utils import bulk_create_with_history
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_many
 from dealdesk import pipeline
+from dealdesk.bulk import bulk_insert_with_history
 from dealdesk.models import (
     Account,
     Contact,
@@ -151,7 +151,7 @@ def deals_create(*, specs: Sequence[DealSpec], actor: AbstractBaseUser) -> list[
         )
         for spec in specs
     ]
-    _bulk_create(deals, actor, "created")
+    bulk_insert_with_history(deals, user=actor, reason="created")
     lines, contacts = [], []
     for deal, spec in zip(deals, specs, strict=True):
         lines += [_new_line(deal, line) for line in spec.lines]
@@ -159,16 +159,23 @@ def deals_create(*, specs: Sequence[DealSpec], actor: AbstractBaseUser) -> list[
             DealContact(deal=deal, contact=r.contact, role=r.role, is_primary=r.is_primary)
             for r in spec.contacts
         ]
-    _bulk_create(lines, actor, "created")
-    _bulk_create(contacts, actor, "created")
-    for deal, spec in zip(deals, specs, strict=True):
-        audit_record(
-            actor=actor,
-            obj=deal,
-            action="deal.created",
-            after={"state": deal.state, "crm_id": deal.crm_id, "lines": len(spec.lines)},
-        )
-        pipeline.deal_created(deal)
+    bulk_insert_with_history(lines, user=actor, reason="created")
+    bulk_insert_with_history(contacts, user=actor, reason="created")
+    audit_record_many(
+        events=[
+            {
+                "actor": actor,
+                "obj": deal,
+                "action": "deal.created",
+                "after": {"state": deal.state, "crm_id": deal.crm_id, "lines": len(spec.lines)},
+            }
+            for deal, spec in zip(deals, specs, strict=True)
+        ]
+    )
+    if len(deals) == 1:
+        pipeline.deal_created(deals[0])
+    else:
+        pipeline.deals_created(deals)
     return deals
 
 
@@ -186,13 +193,6 @@ def _new_line(deal: Deal, line: LineSpec) -> DealLine:
         discount_pct=line.discount_pct,
         net_unit_price=net_unit_price(list_price, line.discount_pct),
     )
-
-
-def _bulk_create(objs: list, actor: AbstractBaseUser, reason: str) -> None:
-    if objs:
-        bulk_create_with_history(
-            objs, type(objs[0]), default_user=actor, default_change_reason=reason
-        )
 
 
 def store_pricing(deal: Deal, result: PricingResult) -> None:

@@ -6,9 +6,10 @@ demand the errors Salesforce answers with: 401 INVALID_SESSION_ID, 403
 REQUEST_LIMIT_EXCEEDED, 503. `/query` leaves deleted records out, `/queryAll` keeps them.
 
 Tests use `FakeSalesforce` in a thread; the benchmark runs this file as a process:
-`python tests/dealdesk/fake_salesforce.py BUNDLE.json` prints the port it listens on.
+`python tests/dealdesk/fake_salesforce.py BUNDLE.json|module:function` prints its port.
 """
 
+import importlib
 import itertools
 import json
 import re
@@ -42,6 +43,7 @@ class FakeSalesforce:
         self.failures: list[int] = []
         self.requests: list[str] = []
         self._cursors: dict[str, list[dict]] = {}
+        self._indexes: dict[tuple[str, str], dict] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -55,8 +57,19 @@ class FakeSalesforce:
         self.server.shutdown()
         self.server.server_close()
 
+    def _index(self, object_name: str, field: str) -> dict[str, list[dict]]:
+        """Records by a field's value, so `field IN (...)` does not scan (the benchmark's org)."""
+        key = (object_name, field)
+        if key not in self._indexes:
+            index: dict[str, list[dict]] = {}
+            for record in self.records.get(object_name, []):
+                index.setdefault(record.get(field), []).append(record)
+            self._indexes[key] = index
+        return self._indexes[key]
+
     def put(self, object_name: str, record: dict) -> None:
         """Insert or replace a record by Id."""
+        self._indexes.clear()
         rows = self.records.setdefault(object_name, [])
         rows[:] = [r for r in rows if r["Id"] != record["Id"]] + [record]
 
@@ -66,17 +79,24 @@ class FakeSalesforce:
             raise ValueError(f"fake cannot parse {soql!r}")
         fields = [f.strip() for f in match["fields"].split(",")]
         rows = self.records.get(match["object"], [])
-        for clause in (match["where"] or "").split(" AND "):
-            if not clause:
-                continue
+        clauses = [c for c in (match["where"] or "").split(" AND ") if c]
+        for clause in sorted(clauses, key=lambda c: ">=" in c):  # IN first: it narrows most
             if ">=" in clause:
                 name, value = (p.strip() for p in clause.split(">="))
                 since = _stamp(value)
                 rows = [r for r in rows if _stamp(r[name]) >= since]
             else:
                 name, values = re.match(r"(\w+) IN \((.*)\)", clause).groups()
-                wanted = {v.strip().strip("'") for v in values.split(",")}
-                rows = [r for r in rows if r.get(name) in wanted]
+                wanted = [v.strip().strip("'") for v in values.split(",")]
+                index = (
+                    self._index(match["object"], name)
+                    if rows is self.records.get(match["object"])
+                    else None
+                )
+                if index is None:
+                    rows = [r for r in rows if r.get(name) in set(wanted)]
+                else:
+                    rows = [r for key in dict.fromkeys(wanted) for r in index.get(key, [])]
         if not include_deleted:
             rows = [r for r in rows if not r.get("IsDeleted")]
         rows = sorted(rows, key=lambda r: (r.get("SystemModstamp", ""), r["Id"]))
@@ -138,7 +158,15 @@ class FakeSalesforce:
 
 
 if __name__ == "__main__":
-    with open(sys.argv[1], encoding="utf-8") as bundle:
-        server = FakeSalesforce(json.load(bundle))
+    # A JSON bundle, or module:function returning one (the benchmark builds its org here,
+    # so that its own process stays small).
+    source = sys.argv[1]
+    if source.endswith(".json"):
+        with open(source, encoding="utf-8") as bundle:
+            records = json.load(bundle)
+    else:
+        module, function = source.split(":")
+        records = getattr(importlib.import_module(module), function)()
+    server = FakeSalesforce(records)
     print(server.server.server_address[1], flush=True)
     server.server.serve_forever()

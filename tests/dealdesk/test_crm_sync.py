@@ -1,16 +1,22 @@
 """The CRM sync through the real simple-salesforce client against a local fake Salesforce."""
 
+import io
 import json
+import threading
+from contextlib import contextmanager
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from dealdesk import services
-from dealdesk.crm_lock import sync_run_start
+from dealdesk.crm_lock import sync_run_release, sync_run_start
 from dealdesk.crm_sync import crm_sync
 from dealdesk.models import (
     Account,
@@ -20,12 +26,11 @@ from dealdesk.models import (
     CrmWatermark,
     Deal,
     DealLine,
-    Product,
     QuarantinedRecord,
     SyncRun,
 )
 from tests.dealdesk.crm_records import account, line, opportunity
-from tests.dealdesk.factories import ProductFactory
+from tests.dealdesk.factories import DealFactory, DealLineFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -87,6 +92,7 @@ def test_a_full_sync_imports_won_deals_and_their_lines(
     signer = Deal.objects.get(crm_id="006000000000001").contact_roles.get()
     assert (signer.contact.name, signer.role, signer.is_primary) == ("Ada Signer", "Signer", True)
     assert AuditEvent.objects.filter(action="deal.created").count() == 2
+    call_command("verify_audit")  # the bulk-appended events chain like any others
     # Queried through queryAll, so deletions come back too.
     assert all("/queryAll/" in path for path in fake_salesforce.requests)
 
@@ -455,10 +461,78 @@ def test_a_run_that_dies_half_way_is_completed_by_the_next(
     assert run.counts["Opportunity"]["unchanged"] == 1  # done before, not done twice
 
 
-def test_a_second_sync_refuses_to_start_while_one_runs(fake_salesforce, db, capsys):
-    running = sync_run_start(full=False, triggered_by=None)
-    with pytest.raises(CommandError, match=f"CRM sync #{running.pk} is running"):
-        call_command("sync_crm")
-    assert SyncRun.objects.count() == 1
-    assert not Account.objects.exists()
-    assert Product.objects.count() == 0
+@contextmanager
+def sync_running_elsewhere():
+    """A run held open by another thread, on its own database connection (session)."""
+    started, finish = threading.Event(), threading.Event()
+    holder = {}
+
+    def hold():
+        try:
+            holder["run"] = sync_run_start(full=False, triggered_by=None)
+            started.set()
+            finish.wait(30)
+            SyncRun.objects.filter(pk=holder["run"].pk).update(status="succeeded")
+            sync_run_release()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert started.wait(30)
+    try:
+        yield holder["run"]
+    finally:
+        finish.set()
+        thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_sync_refuses_to_start_while_one_runs(fake_salesforce):
+    with sync_running_elsewhere() as running:
+        with pytest.raises(CommandError, match=f"CRM sync #{running.pk} is running"):
+            call_command("sync_crm")
+        assert SyncRun.objects.count() == 1
+        assert not Account.objects.exists()
+    # Once it has finished, the next one runs.
+    call_command("sync_crm", stdout=io.StringIO())
+    assert SyncRun.objects.filter(status="succeeded").count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_process_died_is_taken_over_at_once_on_postgresql(fake_salesforce):
+    # Marked running, but no session holds the advisory lock: its process is gone.
+    dead = SyncRun.objects.create()
+    call_command("sync_crm", stdout=io.StringIO())
+    dead.refresh_from_db()
+    assert dead.status == "abandoned"
+    assert SyncRun.objects.filter(status="succeeded").count() == 1
+    assert Deal.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_a_run_marked_running_for_hours_is_taken_over(fake_salesforce, settings):
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL knows at once, by the advisory lock")
+    dead = SyncRun.objects.create()
+    SyncRun.objects.filter(pk=dead.pk).update(
+        started_at=timezone.now() - timedelta(hours=settings.CRM_SYNC_STALE_HOURS + 1)
+    )
+    call_command("sync_crm", stdout=io.StringIO())
+    dead.refresh_from_db()
+    assert dead.status == "abandoned"
+
+
+def test_a_deal_left_new_by_a_lost_pipeline_step_is_started_again(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    sync(django_capture_on_commit_callbacks)
+    stalled = DealFactory(state="new", account=Account.objects.first())
+    DealLineFactory(deal=stalled, product=catalog[0])
+    Deal.objects.filter(pk=stalled.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    fresh = DealFactory(state="new")  # its step may simply not have run yet
+    sync(django_capture_on_commit_callbacks)
+    stalled.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stalled.state, fresh.state) == ("drafting", "new")
