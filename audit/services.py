@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from audit.bulk import copy_rows
 from audit.chain import GENESIS_HASH, canonical_json, link_hash, normalise_json
 from audit.models import AuditChainHead, AuditEvent
 
@@ -209,7 +210,11 @@ def audit_record_many(*, events: Sequence[dict]) -> int:
             digest = link_hash(canonical_json(fields), seq, prev_hash)
             objs.append(AuditEvent(seq=seq, prev_hash=prev_hash, hash=digest, **fields))
             prev_hash = digest
-        AuditEvent.objects.bulk_create(objs)
+        if connection.vendor == "postgresql":
+            fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+            copy_rows(AuditEvent, fields, ([getattr(o, f.attname) for f in fields] for o in objs))
+        else:
+            AuditEvent.objects.bulk_create(objs)
         _set_head_hash(objs[-1].prev_hash, objs[-1].hash)
     return len(objs)
 

@@ -61,6 +61,24 @@ SYNC_REASON = "CRM sync"
 STALLED_AFTER = timedelta(hours=1)
 
 
+@dataclass(frozen=True)
+class DealRow:
+    """What the sync compares of an existing deal. Plain values: building 20,000 Deal
+    instances (django-fsm wraps each) to compare a dozen fields costs more than comparing."""
+
+    pk: int
+    state: str
+    values: dict
+
+
+def _deal_rows(crm_ids: list[str], fields: list[str]) -> dict[str, DealRow]:
+    rows = Deal.objects.filter(crm_id__in=crm_ids).values_list("crm_id", "pk", "state", *fields)
+    return {
+        crm_id: DealRow(pk, state, dict(zip(fields, values, strict=True)))
+        for crm_id, pk, state, *values in rows
+    }
+
+
 @dataclass
 class Counts:
     fetched: int = 0
@@ -316,11 +334,7 @@ class CrmSync:
 
     def _opportunities(self, page: list[dict]) -> None:
         counts = self.counts["Opportunity"]
-        deals = (
-            Deal.objects.filter(crm_id__in=[r["Id"] for r in page])
-            .only("crm_id", "state", *DEAL_FIELDS)
-            .in_bulk(field_name="crm_id")
-        )
+        deals = _deal_rows([r["Id"] for r in page], DEAL_FIELDS)
         account_ids = {
             crm_id: (pk, currency)
             for crm_id, pk, currency in Account.objects.filter(
@@ -351,7 +365,7 @@ class CrmSync:
                 won[record["Id"]] = (record, result.values)
                 continue
             self._resolve("Opportunity", record)
-            changed = {f: v for f, v in result.values.items() if getattr(deal, f) != v}
+            changed = {f: v for f, v in result.values.items() if deal.values[f] != v}
             if self._change(deal, DealChange(fields=changed)):
                 counts.updated += 1
             else:
@@ -359,7 +373,7 @@ class CrmSync:
         if won:
             self._create_deals(won, counts)
 
-    def _withdraw(self, deal: Deal, why: str, counts: Counts) -> None:
+    def _withdraw(self, deal: "DealRow", why: str, counts: Counts) -> None:
         if deal.state in CANCELLABLE:
             services.deal_transition(
                 deal_id=deal.pk, actor=self.actor, transition="cancel", reason=why
@@ -371,14 +385,15 @@ class CrmSync:
         else:
             counts.unchanged += 1
 
-    def _change(self, deal: Deal, change: DealChange) -> bool:
+    def _change(self, deal: "DealRow", change: DealChange) -> bool:
         """Apply a CRM change in place or record it as drift; False if nothing was written."""
         if not change or deal.state == DealState.CANCELLED:
             return False
         if deal.state in EDITABLE:
             deal_apply_crm_change(deal_id=deal.pk, change=change, actor=self.actor)
             return True
-        return drift_record(deal=deal, change=change, actor=self.actor) is not None
+        instance = Deal.objects.get(pk=deal.pk)
+        return drift_record(deal=instance, change=change, actor=self.actor) is not None
 
     def _create_deals(self, won: dict[str, tuple[dict, dict]], counts: Counts) -> None:
         """New won deals with their lines and contacts, fetched for just these opportunities."""
@@ -498,17 +513,11 @@ class CrmSync:
         """Line changes on deals that exist already (new deals came with their lines)."""
         counts = self.counts["OpportunityLineItem"]
         opportunity_ids = {r.get("OpportunityId") for r in page} - self.created_deals
-        deals = (
-            Deal.objects.filter(crm_id__in=opportunity_ids)
-            .only("crm_id", "state", "currency")
-            .in_bulk(field_name="crm_id")
-        )
-        # Plain tuples: building 80,000 model instances to compare five fields costs more
-        # than the whole comparison.
+        deals = _deal_rows(list(opportunity_ids), ["currency"])
         existing = {
             crm_id: (deal_id, values)
             for crm_id, deal_id, *values in DealLine.objects.filter(
-                crm_id__in=[r["Id"] for r in page]
+                crm_id__in=[r["Id"] for r in page if r.get("OpportunityId") in deals]
             ).values_list("crm_id", "deal_id", *LINE_FIELDS)
         }
         changes: dict[str, DealChange] = defaultdict(DealChange)
@@ -523,10 +532,10 @@ class CrmSync:
                 if line is None:
                     counts.unchanged += 1
                 else:
-                    changes[deal.crm_id].lines[record["Id"]] = None
-                    tally[deal.crm_id]["deleted"] += 1
+                    changes[record["OpportunityId"]].lines[record["Id"]] = None
+                    tally[record["OpportunityId"]]["deleted"] += 1
                 continue
-            result = map_line(record, products=self.products, currency=deal.currency)
+            result = map_line(record, products=self.products, currency=deal.values["currency"])
             if result.reasons:
                 self._quarantine("OpportunityLineItem", record, result.reasons)
                 continue
@@ -535,8 +544,8 @@ class CrmSync:
             if line == (deal.pk, [values[f] for f in LINE_FIELDS]):
                 counts.unchanged += 1
                 continue
-            changes[deal.crm_id].lines[record["Id"]] = values
-            tally[deal.crm_id]["updated" if line else "created"] += 1
+            changes[record["OpportunityId"]].lines[record["Id"]] = values
+            tally[record["OpportunityId"]]["updated" if line else "created"] += 1
         for crm_id, change in changes.items():
             # A deal past drafting whose drift already says this writes nothing.
             if self._change(deals[crm_id], change):

@@ -46,7 +46,8 @@ def _http_session(instance_url: str) -> requests.Session:
 
 
 def _connect() -> Salesforce:
-    common = {"version": settings.SALESFORCE_API_VERSION}
+    # Plain dicts: the default OrderedDict hook doubles the JSON parsing time of a page.
+    common = {"version": settings.SALESFORCE_API_VERSION, "object_pairs_hook": dict}
     instance_url = settings.SALESFORCE_INSTANCE_URL
     if settings.SALESFORCE_SESSION_ID:
         return Salesforce(
