@@ -94,6 +94,10 @@ def sync(env: dict) -> tuple[float, float, dict]:
     return seconds, usage.ru_maxrss / 1024, summary
 
 
+def _phases(summary: dict) -> str:
+    return ", ".join(f"{name} {c['seconds']}" for name, c in summary["counts"].items())
+
+
 def main() -> None:
     kind = parse_db_arg(__doc__)
     with django_database(kind):
@@ -135,11 +139,13 @@ def main() -> None:
             created = summary["counts"]["Opportunity"]["created"]
             lines = row_counts()
             report(f"full sync ({created:,} deals, {kind})", seconds, "s", "<= 30 s")
+            print("  seconds per object:", _phases(summary), flush=True)
             report("full sync peak memory (RSS)", peak_mb, "MB", "<= 300 MB")
             connection.close()
             seconds, peak_mb, summary = sync(env)
             written = row_counts() - lines
             report(f"re-sync, no changes ({kind})", seconds, "s", "<= 10 s")
+            print("  seconds per object:", _phases(summary), flush=True)
             report("re-sync peak memory (RSS)", peak_mb, "MB", "<= 300 MB")
             report("re-sync rows written (all tables but the run log)", written, "rows", "0")
             assert created == OPPORTUNITIES, summary

@@ -25,7 +25,7 @@ class SyncRun(models.Model):
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    # {"Opportunity": {"fetched": 3, "created": 1, ...}, ...}
+    # {"Opportunity": {"fetched": 3, "created": 1, ..., "seconds": 0.4}, ...}
     counts = models.JSONField(default=dict)
     errors = models.JSONField(default=list, help_text="What went wrong or needs a person.")
 

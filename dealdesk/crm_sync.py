@@ -9,6 +9,7 @@ leaves it where it was and the next run fetches those records again: the pages i
 already written come back unchanged and cost nothing.
 """
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -88,6 +89,7 @@ class Counts:
     quarantined: int = 0
     deleted: int = 0
     skipped: int = 0  # not ours to import: open or lost opportunities, their lines
+    seconds: float = 0.0
 
 
 def crm_sync(
@@ -145,7 +147,9 @@ class CrmSync:
             for name in OBJECTS:
                 if name == "Opportunity":
                     self.products = {p.sku: p for p in Product.objects.all()}
+                began = time.monotonic()
                 self._sync_object(name, handlers[name])
+                self.counts[name].seconds = round(time.monotonic() - began, 2)
         finally:
             self.run_row.counts = {name: asdict(c) for name, c in self.counts.items()}
             for owner in sorted(self.unmapped_owners):

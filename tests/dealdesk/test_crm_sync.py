@@ -66,6 +66,7 @@ def test_a_full_sync_imports_won_deals_and_their_lines(
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["status"] == "succeeded"
     assert summary["counts"]["Opportunity"] == {
+        "seconds": summary["counts"]["Opportunity"]["seconds"],
         "fetched": 3,
         "created": 2,
         "updated": 0,
