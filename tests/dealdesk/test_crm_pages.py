@@ -120,7 +120,7 @@ def test_drift_is_shown_on_the_deal_and_decided_there(client, desk_user):
     )
     client.force_login(desk_user)
     page = client.get(reverse("deal-detail", args=[deal.pk])).content.decode()
-    assert "The CRM changed this deal after drafting" in page
+    assert "The CRM changed this deal after it left drafting" in page
     url = reverse("crm-drift-decide", args=[drift.pk, "dismiss"])
     client.post(url, {"reason": ""})
     drift.refresh_from_db()
