@@ -98,15 +98,7 @@ class DealContactInline(ReadOnlyInline):
     fields = ["contact", "role", "is_primary"]
 
 
-@admin.register(Deal)
-class DealAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "crm_id", "account", "owner", "state", "pattern", "tcv", "currency"]
-    list_filter = ["state", "pattern", "currency", "billing_frequency"]
-    search_fields = ["name", "crm_id", "account__name"]
-    list_select_related = ["account", "owner", "pattern"]
-    inlines = [DealLineInline, DealContactInline]
-    actions = ["reclassify_new_deals"]
-
+class ReadOnlyAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -115,6 +107,16 @@ class DealAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Deal)
+class DealAdmin(ReadOnlyAdmin):
+    list_display = ["name", "crm_id", "account", "owner", "state", "pattern", "tcv", "currency"]
+    list_filter = ["state", "pattern", "currency", "billing_frequency"]
+    search_fields = ["name", "crm_id", "account__name"]
+    list_select_related = ["account", "owner", "pattern"]
+    inlines = [DealLineInline, DealContactInline]
+    actions = ["reclassify_new_deals"]
 
     @admin.action(description="Classify and price selected new deals", permissions=["pipeline"])
     def reclassify_new_deals(self, request, queryset) -> None:
@@ -132,17 +134,6 @@ class DealAdmin(SimpleHistoryAdmin):
 
 
 # -- CRM sync: the system's records are read-only; owners are mapped here by people. --------
-
-
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SyncRun)

@@ -401,29 +401,8 @@ class CrmSync:
 
     def _create_deals(self, won: dict[str, tuple[dict, dict]], counts: Counts) -> None:
         """New won deals with their lines and contacts, fetched for just these opportunities."""
-        lines, roles = defaultdict(list), defaultdict(list)
-        for page in self.backend.pages(
-            CRMQuery(
-                "OpportunityLineItem",
-                fields_for("OpportunityLineItem"),
-                ids=list(won),
-                id_field="OpportunityId",
-            )
-        ):
-            for record in page:
-                if not record.get("IsDeleted"):
-                    lines[record["OpportunityId"]].append(record)
-        for page in self.backend.pages(
-            CRMQuery(
-                "OpportunityContactRole",
-                fields_for("OpportunityContactRole"),
-                ids=list(won),
-                id_field="OpportunityId",
-            )
-        ):
-            for record in page:
-                if not record.get("IsDeleted"):
-                    roles[record["OpportunityId"]].append(record)
+        lines = self._children("OpportunityLineItem", list(won))
+        roles = self._children("OpportunityContactRole", list(won))
         self.quarantine.update(
             self._quarantine_entries(
                 "OpportunityLineItem", [r["Id"] for records in lines.values() for r in records]
@@ -477,6 +456,18 @@ class CrmSync:
         services.deals_create(specs=specs, actor=self.actor)
         self.created_deals.update(s.crm_id for s in specs)
         counts.created += len(specs)
+
+    def _children(self, object_name: str, opportunity_ids: list[str]) -> dict[str, list[dict]]:
+        """The live records of `object_name` under these opportunities, by opportunity id."""
+        children = defaultdict(list)
+        query = CRMQuery(
+            object_name, fields_for(object_name), ids=opportunity_ids, id_field="OpportunityId"
+        )
+        for page in self.backend.pages(query):
+            for record in page:
+                if not record.get("IsDeleted"):
+                    children[record["OpportunityId"]].append(record)
+        return children
 
     def _contacts(self, roles, accounts, won) -> dict[str, list]:
         """Contacts of the new deals' contact roles, created once each by CRM id."""

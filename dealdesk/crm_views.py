@@ -15,6 +15,7 @@ from dealdesk import crm_selectors, crm_services, services, tasks
 from dealdesk.crm_mapping import OBJECT_FIELDS
 from dealdesk.forms import ReasonForm
 from dealdesk.models import CrmDrift, SyncRun
+from dealdesk.views import list_queries
 
 PAGE_SIZE = 25
 TABS = {"runs": "Runs", "quarantine": "Quarantine", "drift": "Drift"}
@@ -39,10 +40,7 @@ def crm_sync_page(request: HttpRequest) -> HttpResponse:
     else:
         rows, sort = crm_selectors.crm_drifts(status=filters["status"] or "open", sort=sort)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = query.copy()
-    sort_query.pop("sort", None)
+    query, sort_query = list_queries(request)
     return render(
         request,
         "crm/sync.html",
@@ -52,8 +50,8 @@ def crm_sync_page(request: HttpRequest) -> HttpResponse:
             "page": page,
             "sort": sort,
             "filters": filters,
-            "query": query.urlencode(),
-            "sort_query": sort_query.urlencode(),
+            "query": query,
+            "sort_query": sort_query,
             "last_run": crm_selectors.last_sync_run(),
             "unmapped_owners": crm_selectors.unmapped_crm_owners(),
             "run_statuses": SyncRun.Status.choices,

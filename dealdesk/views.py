@@ -46,10 +46,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     rows = selectors.deals_in_order(ids=list(page))
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = query.copy()
-    sort_query.pop("sort", None)
+    query, sort_query = list_queries(request)
     return render(
         request,
         "deals/list.html",
@@ -62,11 +59,21 @@ def deal_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "deals": rows,
             "sort": filters.get("sort") or selectors.DEFAULT_DEAL_SORT,
-            "query": query.urlencode(),
-            "sort_query": sort_query.urlencode(),
+            "query": query,
+            "sort_query": sort_query,
             "show_owner_filter": bool(owners),
         },
     )
+
+
+def list_queries(request: HttpRequest) -> tuple[str, str]:
+    """A list page's query string without its page (for pager links) and also without its
+    sort (for sort links)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    return query.urlencode(), sort_query.urlencode()
 
 
 def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:

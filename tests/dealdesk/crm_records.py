@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+from django.apps import apps
+
 BASE = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
@@ -120,4 +122,12 @@ def small_org() -> dict[str, list[dict]]:
         "OpportunityContactRole": [
             contact_role("00K000000000001", "006000000000001", "003000000000001", "Ada Signer")
         ],
+    }
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table (history and audit included) but the sync's own run log."""
+    skip = {"dealdesk.SyncRun", "dealdesk.HistoricalSyncRun"}
+    return {
+        m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.label not in skip
     }

@@ -2,17 +2,10 @@
 
 import json
 
-from django.apps import apps
 from django.core.management import call_command
 
 from dealdesk.models import Deal, Product, QuarantinedRecord
-
-
-def _row_counts() -> dict[str, int]:
-    skip = {"dealdesk.SyncRun", "dealdesk.HistoricalSyncRun"}
-    return {
-        m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.label not in skip
-    }
+from tests.dealdesk.crm_records import row_counts
 
 
 def test_the_demo_bundle_syncs_onto_the_demo_company_and_a_second_run_changes_nothing(
@@ -51,8 +44,8 @@ def test_the_demo_bundle_syncs_onto_the_demo_company_and_a_second_run_changes_no
     ):
         assert expected in reasons
 
-    before = _row_counts()
+    before = row_counts()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo")
         call_command("sync_crm")
-    assert _row_counts() == before
+    assert row_counts() == before

@@ -8,7 +8,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -29,7 +28,7 @@ from dealdesk.models import (
     QuarantinedRecord,
     SyncRun,
 )
-from tests.dealdesk.crm_records import account, line, opportunity
+from tests.dealdesk.crm_records import account, line, opportunity, row_counts
 from tests.dealdesk.factories import DealFactory, DealLineFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -48,14 +47,6 @@ def catalog(db):
 def sync(capture, **kwargs) -> SyncRun:
     with capture(execute=True):
         return crm_sync(**kwargs)
-
-
-def row_counts() -> dict[str, int]:
-    """Every table (history included) but the run log itself."""
-    skip = {"dealdesk.SyncRun", "dealdesk.HistoricalSyncRun"}
-    return {
-        m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.label not in skip
-    }
 
 
 def test_a_full_sync_imports_won_deals_and_their_lines(

@@ -1,18 +1,12 @@
 """The deal desk runs the CRM sync, reads the quarantine and decides drift, in a browser."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from dealdesk.crm_services import DealChange, crm_sync_user, drift_record
 from dealdesk.models import Deal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo():
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def test_sync_now_quarantine_and_drift(page, live_server, login, screenshot, demo):
