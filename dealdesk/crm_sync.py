@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -43,6 +44,7 @@ from dealdesk.crm_services import (
     deal_apply_crm_change,
     drift_record,
 )
+from dealdesk.lookups import AnyOf
 from dealdesk.models import (
     CANCELLABLE,
     Account,
@@ -73,7 +75,9 @@ class DealRow:
 
 
 def _deal_rows(crm_ids: list[str], fields: list[str]) -> dict[str, DealRow]:
-    rows = Deal.objects.filter(crm_id__in=crm_ids).values_list("crm_id", "pk", "state", *fields)
+    rows = Deal.objects.filter(AnyOf(F("crm_id"), crm_ids)).values_list(
+        "crm_id", "pk", "state", *fields
+    )
     return {
         crm_id: DealRow(pk, state, dict(zip(fields, values, strict=True)))
         for crm_id, pk, state, *values in rows
@@ -512,7 +516,7 @@ class CrmSync:
         existing = {
             crm_id: (deal_id, values)
             for crm_id, deal_id, *values in DealLine.objects.filter(
-                crm_id__in=[r["Id"] for r in page if r.get("OpportunityId") in deals]
+                AnyOf(F("crm_id"), [r["Id"] for r in page if r.get("OpportunityId") in deals])
             ).values_list("crm_id", "deal_id", *LINE_FIELDS)
         }
         changes: dict[str, DealChange] = defaultdict(DealChange)
