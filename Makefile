@@ -22,6 +22,7 @@ run: install
 	@mkdir -p var
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py seed_demo
+	DEBUG=true $(PY) manage.py sync_crm
 	DEBUG=true $(PY) manage.py runserver $(HOST)
 
 test: install

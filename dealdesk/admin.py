@@ -11,7 +11,20 @@ from django_fsm import TransitionNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
 
 from dealdesk import services
-from dealdesk.models import Account, Contact, Deal, DealContact, DealLine, DealPattern, Product
+from dealdesk.models import (
+    Account,
+    Contact,
+    CrmDrift,
+    CrmOwner,
+    CrmWatermark,
+    Deal,
+    DealContact,
+    DealLine,
+    DealPattern,
+    Product,
+    QuarantinedRecord,
+    SyncRun,
+)
 
 
 class ContactInline(admin.TabularInline):
@@ -85,15 +98,7 @@ class DealContactInline(ReadOnlyInline):
     fields = ["contact", "role", "is_primary"]
 
 
-@admin.register(Deal)
-class DealAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "crm_id", "account", "owner", "state", "pattern", "tcv", "currency"]
-    list_filter = ["state", "pattern", "currency", "billing_frequency"]
-    search_fields = ["name", "crm_id", "account__name"]
-    list_select_related = ["account", "owner", "pattern"]
-    inlines = [DealLineInline, DealContactInline]
-    actions = ["reclassify_new_deals"]
-
+class ReadOnlyAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -102,6 +107,16 @@ class DealAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Deal)
+class DealAdmin(ReadOnlyAdmin):
+    list_display = ["name", "crm_id", "account", "owner", "state", "pattern", "tcv", "currency"]
+    list_filter = ["state", "pattern", "currency", "billing_frequency"]
+    search_fields = ["name", "crm_id", "account__name"]
+    list_select_related = ["account", "owner", "pattern"]
+    inlines = [DealLineInline, DealContactInline]
+    actions = ["reclassify_new_deals"]
 
     @admin.action(description="Classify and price selected new deals", permissions=["pipeline"])
     def reclassify_new_deals(self, request, queryset) -> None:
@@ -116,3 +131,48 @@ class DealAdmin(SimpleHistoryAdmin):
 
     def has_pipeline_permission(self, request) -> bool:
         return request.user.has_perm("dealdesk.run_pipeline")
+
+
+# -- CRM sync: the system's records are read-only; owners are mapped here by people. --------
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "started_at", "finished_at", "status", "full", "triggered_by"]
+    list_filter = ["status", "full"]
+    list_select_related = ["triggered_by"]
+
+
+@admin.register(CrmWatermark)
+class CrmWatermarkAdmin(ReadOnlyAdmin):
+    list_display = ["object_name", "modstamp"]
+
+
+@admin.register(QuarantinedRecord)
+class QuarantinedRecordAdmin(ReadOnlyAdmin):
+    list_display = ["object_name", "crm_id", "reason", "last_seen_at", "resolved_at"]
+    list_filter = ["object_name", ("resolved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["crm_id", "reason"]
+
+
+@admin.register(CrmDrift)
+class CrmDriftAdmin(ReadOnlyAdmin):
+    """Decided on the deal page or the CRM sync page (crm_services), never edited here."""
+
+    list_display = ["deal", "status", "updated_at", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["deal__name", "deal__crm_id"]
+    list_select_related = ["deal", "decided_by"]
+
+
+@admin.register(CrmOwner)
+class CrmOwnerAdmin(SimpleHistoryAdmin):
+    list_display = ["salesforce_user_id", "user", "created_at"]
+    list_filter = [("user", admin.EmptyFieldListFilter)]
+    search_fields = ["salesforce_user_id", "user__username"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["salesforce_user_id"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # the sync adds every owner it meets

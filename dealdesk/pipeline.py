@@ -36,6 +36,23 @@ def deal_created(deal: models.Model) -> None:
     schedule_next(deal, deal.state)
 
 
+# Bulk creation (the CRM sync's pages) sends the next steps in chunks: one message per
+# CHUNK deals rather than one each; a worker runs the chunk's steps one after another.
+CHUNK = 100
+
+
+def deals_created(deals: list[models.Model]) -> None:
+    """deal_created for many new deals, enqueued in chunks after commit."""
+    if not deals:
+        return
+    task_path = next_step(deals[0]._meta.label_lower, deals[0].state)
+    if task_path is None:
+        return
+    task = import_string(task_path)
+    pks = [(deal.pk,) for deal in deals]
+    transaction.on_commit(lambda: task.chunks(pks, CHUNK).apply_async())
+
+
 def _on_transition(sender, instance, name, source, target, **kwargs) -> None:
     schedule_next(instance, target)
 

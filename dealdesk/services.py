@@ -18,8 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_many
 from dealdesk import pipeline
+from dealdesk.bulk import bulk_insert_with_history
 from dealdesk.models import (
     Account,
     Contact,
@@ -93,24 +94,30 @@ class DealSpec:
 
 
 def pipeline_user() -> AbstractBaseUser:
-    """The named service user the pipeline acts as, so history and audit say who moved a deal.
+    """The named service user the pipeline acts as, so history and audit say who moved a deal."""
+    return service_user(
+        username=settings.PIPELINE_USERNAME,
+        first_name="Pipeline",
+        permissions=["run_pipeline", "manage_deal", "request_deal_changes"],
+    )
+
+
+def service_user(*, username: str, first_name: str, permissions: list[str]) -> AbstractBaseUser:
+    """A machine user (pipeline, CRM sync) with the dealdesk permissions it acts with.
 
     It cannot log in (unusable password) but must stay active: Django grants no permission
     to inactive users.
     """
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
-        username=settings.PIPELINE_USERNAME,
-        defaults={"first_name": "Pipeline", "last_name": "(service)", "is_active": True},
+        username=username,
+        defaults={"first_name": first_name, "last_name": "(service)", "is_active": True},
     )
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
         user.user_permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="dealdesk",
-                codename__in=["run_pipeline", "manage_deal", "request_deal_changes"],
-            )
+            *Permission.objects.filter(content_type__app_label="dealdesk", codename__in=permissions)
         )
     return user
 
@@ -118,57 +125,77 @@ def pipeline_user() -> AbstractBaseUser:
 @transaction.atomic
 def deal_create(*, spec: DealSpec, actor: AbstractBaseUser) -> Deal:
     """A won deal enters Dealdesk in state `new`; the pipeline classifies and prices it."""
-    deal = Deal(
-        crm_id=spec.crm_id,
-        name=spec.name,
-        account=spec.account,
-        owner=spec.owner,
-        currency=spec.currency,
-        start_date=spec.start_date,
-        term_months=spec.term_months,
-        billing_frequency=spec.billing_frequency,
-        payment_terms=spec.payment_terms,
-        ae_notes=spec.ae_notes,
-        close_date=spec.close_date,
-        crm_amount=spec.crm_amount,
-    )
-    deal._history_user, deal._change_reason = actor, "created"
-    deal.save()
-    for line in spec.lines:
-        list_price = (
-            line.product.list_price if line.list_unit_price is None else line.list_unit_price
-        )
-        if list_price is None:
-            raise PricingError(f"product {line.product.sku} has no list price")
-        deal_line = DealLine(
-            deal=deal,
-            crm_id=line.crm_id,
-            product=line.product,
-            segment_index=line.segment_index,
-            quantity=line.quantity,
-            list_unit_price=list_price,
-            discount_pct=line.discount_pct,
-            net_unit_price=net_unit_price(list_price, line.discount_pct),
-        )
-        deal_line._history_user = actor
-        deal_line.save()
-    for role in spec.contacts:
-        deal_contact = DealContact(
-            deal=deal, contact=role.contact, role=role.role, is_primary=role.is_primary
-        )
-        deal_contact._history_user = actor
-        deal_contact.save()
-    audit_record(
-        actor=actor,
-        obj=deal,
-        action="deal.created",
-        after={"state": deal.state, "crm_id": deal.crm_id, "lines": len(spec.lines)},
-    )
-    pipeline.deal_created(deal)
-    return deal
+    return deals_create(specs=[spec], actor=actor)[0]
 
 
-def _store_pricing(deal: Deal, result: PricingResult) -> None:
+@transaction.atomic
+def deals_create(*, specs: Sequence[DealSpec], actor: AbstractBaseUser) -> list[Deal]:
+    """deal_create for many deals at once (the CRM sync's pages): bulk inserts with history.
+
+    Each deal still gets its own audit event and its own pipeline step after commit.
+    """
+    deals = [
+        Deal(
+            crm_id=spec.crm_id,
+            name=spec.name,
+            account=spec.account,
+            owner=spec.owner,
+            currency=spec.currency,
+            start_date=spec.start_date,
+            term_months=spec.term_months,
+            billing_frequency=spec.billing_frequency,
+            payment_terms=spec.payment_terms,
+            ae_notes=spec.ae_notes,
+            close_date=spec.close_date,
+            crm_amount=spec.crm_amount,
+        )
+        for spec in specs
+    ]
+    bulk_insert_with_history(deals, user=actor, reason="created")
+    lines, contacts = [], []
+    for deal, spec in zip(deals, specs, strict=True):
+        lines += [_new_line(deal, line) for line in spec.lines]
+        contacts += [
+            DealContact(deal=deal, contact=r.contact, role=r.role, is_primary=r.is_primary)
+            for r in spec.contacts
+        ]
+    bulk_insert_with_history(lines, user=actor, reason="created")
+    bulk_insert_with_history(contacts, user=actor, reason="created")
+    audit_record_many(
+        events=[
+            {
+                "actor": actor,
+                "obj": deal,
+                "action": "deal.created",
+                "after": {"state": deal.state, "crm_id": deal.crm_id, "lines": len(spec.lines)},
+            }
+            for deal, spec in zip(deals, specs, strict=True)
+        ]
+    )
+    if len(deals) == 1:
+        pipeline.deal_created(deals[0])
+    else:
+        pipeline.deals_created(deals)
+    return deals
+
+
+def _new_line(deal: Deal, line: LineSpec) -> DealLine:
+    list_price = line.product.list_price if line.list_unit_price is None else line.list_unit_price
+    if list_price is None:
+        raise PricingError(f"product {line.product.sku} has no list price")
+    return DealLine(
+        deal=deal,
+        crm_id=line.crm_id,
+        product=line.product,
+        segment_index=line.segment_index,
+        quantity=line.quantity,
+        list_unit_price=list_price,
+        discount_pct=line.discount_pct,
+        net_unit_price=net_unit_price(list_price, line.discount_pct),
+    )
+
+
+def store_pricing(deal: Deal, result: PricingResult) -> None:
     deal.lines_total = result.lines_total
     deal.tcv = result.tcv
     deal.acv = result.acv
@@ -193,7 +220,7 @@ def deal_classify_and_price(*, deal_id: int, actor: AbstractBaseUser) -> Deal:
         result = deal_pricing(deal, lines)
     except PricingError as exc:
         return _transition(deal, actor, "send_to_manual_review", f"cannot be priced: {exc}")
-    _store_pricing(deal, result)
+    store_pricing(deal, result)
     classification = classify(
         DealFacts(
             term_months=deal.term_months,

@@ -7,6 +7,7 @@ Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and f
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -154,6 +155,50 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # Named service users: history and audit say which machine acted.
 PIPELINE_USERNAME = "svc-pipeline"
+
+# --- CRM sync (issue 3): backend, Salesforce log-in, field names, schedule ---------------
+CRM_BACKEND = env.str("CRM_BACKEND", default="file")  # file | salesforce
+# The demo bundle; a user may point this at an export of their own org.
+CRM_FILE = env.str("CRM_FILE", default=str(BASE_DIR / "dealdesk" / "demo" / "crm_bundle.json"))
+SALESFORCE_INSTANCE_URL = env.str("SALESFORCE_INSTANCE_URL", default="")
+SALESFORCE_SESSION_ID = env.str("SALESFORCE_SESSION_ID", default="")
+SALESFORCE_USERNAME = env.str("SALESFORCE_USERNAME", default="")
+SALESFORCE_PASSWORD = env.str("SALESFORCE_PASSWORD", default="")
+SALESFORCE_SECURITY_TOKEN = env.str("SALESFORCE_SECURITY_TOKEN", default="")
+SALESFORCE_CONSUMER_KEY = env.str("SALESFORCE_CONSUMER_KEY", default="")
+SALESFORCE_PRIVATE_KEY_FILE = env.str("SALESFORCE_PRIVATE_KEY_FILE", default="")
+SALESFORCE_DOMAIN = env.str("SALESFORCE_DOMAIN", default="login")  # login | test | my-domain
+SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="62.0")
+SALESFORCE_TIMEOUT_SECONDS = env.float("SALESFORCE_TIMEOUT_SECONDS", default=60.0)
+# Custom fields differ per org; these are DESIGN.md's defaults. An empty currency field means
+# the org is single-currency: a deal takes its account's currency.
+CRM_FIELDS = {
+    "contract_start": env.str("CRM_FIELD_CONTRACT_START", default="Contract_Start_Date__c"),
+    "term_months": env.str("CRM_FIELD_TERM_MONTHS", default="Contract_Term_Months__c"),
+    "billing_frequency": env.str("CRM_FIELD_BILLING_FREQUENCY", default="Billing_Frequency__c"),
+    "payment_terms": env.str("CRM_FIELD_PAYMENT_TERMS", default="Payment_Terms__c"),
+    "segment_index": env.str("CRM_FIELD_SEGMENT_INDEX", default="Segment_Index__c"),
+    "notes": env.str("CRM_FIELD_NOTES", default="Description"),
+    "currency": env.str("CRM_FIELD_CURRENCY", default="CurrencyIsoCode"),
+}
+# Records changed this long before the watermark are fetched again, so clock skew between
+# Salesforce's app servers loses nothing (re-fetched unchanged records write nothing).
+CRM_SYNC_OVERLAP_MINUTES = env.int("CRM_SYNC_OVERLAP_MINUTES", default=5)
+CRM_SYNC_RETRIES = env.int("CRM_SYNC_RETRIES", default=4)
+CRM_SYNC_BACKOFF_SECONDS = env.float("CRM_SYNC_BACKOFF_SECONDS", default=2.0)
+CRM_MAX_NOTES_LENGTH = env.int("CRM_MAX_NOTES_LENGTH", default=32000)
+# SQLite has no advisory lock: a run marked running for this long is taken to have died.
+CRM_SYNC_STALE_HOURS = env.int("CRM_SYNC_STALE_HOURS", default=6)
+CRM_SYNC_USERNAME = "svc-crm-sync"
+# Nightly, in the company's time zone (CELERY_TIMEZONE above).
+CRM_SYNC_HOUR = env.int("CRM_SYNC_HOUR", default=2)
+CRM_SYNC_MINUTE = env.int("CRM_SYNC_MINUTE", default=0)
+CELERY_BEAT_SCHEDULE = {
+    "crm-sync-nightly": {
+        "task": "dealdesk.crm_sync",
+        "schedule": crontab(hour=CRM_SYNC_HOUR, minute=CRM_SYNC_MINUTE),
+    }
+}
 
 LOGGING = {
     "version": 1,

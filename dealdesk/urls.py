@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from dealdesk import views
+from dealdesk import crm_views, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="deal-list"), name="home"),
@@ -13,4 +13,9 @@ urlpatterns = [
     path("deals/", views.deal_list, name="deal-list"),
     path("deals/<int:pk>/", views.deal_detail, name="deal-detail"),
     path("deals/<int:pk>/<slug:action>/", views.deal_action, name="deal-action"),
+    path("crm/", crm_views.crm_sync_page, name="crm-sync"),
+    path("crm/sync-now/", crm_views.crm_sync_now, name="crm-sync-now"),
+    path(
+        "crm/drift/<int:pk>/<slug:decision>/", crm_views.crm_drift_decide, name="crm-drift-decide"
+    ),
 ]

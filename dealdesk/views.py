@@ -48,10 +48,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         deals.values_list("pk", flat=True), PAGE_SIZE, count_cap=COUNT_CAP
     ).get_page(request.GET.get("page"))
     rows = selectors.deals_in_order(ids=list(page))
-    query = request.GET.copy()
-    query.pop("page", None)
-    sort_query = query.copy()
-    sort_query.pop("sort", None)
+    query, sort_query = list_queries(request)
     return render(
         request,
         "deals/list.html",
@@ -64,11 +61,21 @@ def deal_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "deals": rows,
             "sort": filters.get("sort") or selectors.DEFAULT_DEAL_SORT,
-            "query": query.urlencode(),
-            "sort_query": sort_query.urlencode(),
+            "query": query,
+            "sort_query": sort_query,
             "show_owner_filter": bool(owners),
         },
     )
+
+
+def list_queries(request: HttpRequest) -> tuple[str, str]:
+    """A list page's query string without its page (for pager links) and also without its
+    sort (for sort links)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    return query.urlencode(), sort_query.urlencode()
 
 
 def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -99,6 +106,8 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_resume": request.user.has_perm("dealdesk.manage_deal")
             and deal.state == "manual_review",
             "resume_form": ResumeForm(initial={"pattern": deal.pattern}),
+            "open_drifts": deal.crm_drifts.filter(status="open"),
+            "can_decide_drift": request.user.has_perm("dealdesk.decide_crm_drift"),
         },
     )
 

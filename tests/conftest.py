@@ -41,3 +41,18 @@ def pipeline_user(db):
     from dealdesk.services import pipeline_user
 
     return pipeline_user()
+
+
+@pytest.fixture
+def fake_salesforce(settings):
+    """A local fake Salesforce REST API the real simple-salesforce client talks to."""
+    from tests.dealdesk.crm_records import small_org
+    from tests.dealdesk.fake_salesforce import FakeSalesforce
+
+    fake = FakeSalesforce(small_org()).start()
+    settings.CRM_BACKEND = "salesforce"
+    settings.SALESFORCE_INSTANCE_URL = fake.url
+    settings.SALESFORCE_SESSION_ID = "test-session"
+    settings.CRM_SYNC_BACKOFF_SECONDS = 0
+    yield fake
+    fake.stop()

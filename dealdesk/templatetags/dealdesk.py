@@ -1,4 +1,5 @@
 import datetime
+import json
 from decimal import Decimal
 
 from django import template
@@ -112,3 +113,14 @@ def deal_rows(deals) -> str:
             for deal in deals
         ),
     )
+
+
+@register.filter
+def run_total(run, key: str) -> int:
+    """A CRM sync run's count summed over its objects."""
+    return run.total(key)
+
+
+@register.filter
+def pretty_json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)

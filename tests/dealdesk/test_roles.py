@@ -51,11 +51,24 @@ def test_anyone_else_may_decide(make_user):
     [
         ("Sales", ["Deals"]),
         ("Finance", ["Deals", "Catalog", "Audit log", "Admin"]),
-        ("Auditor", ["Deals", "Audit log", "Admin"]),
-        ("Deal Desk", ["Deals", "Audit log", "Admin"]),
+        ("Auditor", ["Deals", "CRM sync", "Audit log", "Admin"]),
+        ("Deal Desk", ["Deals", "CRM sync", "Audit log", "Admin"]),
         ("Legal", ["Deals", "Admin"]),
     ],
 )
 def test_navigation_follows_the_role(make_user, role, labels):
     user = make_user(role, is_staff=role != "Sales")
     assert [label for label, _ in navigation_for(user)] == labels
+
+
+def test_every_permission_a_role_names_exists_and_is_granted():
+    from django.contrib.auth.models import Group
+
+    from dealdesk.reference_data import ROLE_PERMISSIONS
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        granted = {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in Group.objects.get(name=role).permissions.select_related("content_type")
+        }
+        assert set(perms) <= granted, role

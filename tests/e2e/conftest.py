@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
@@ -47,3 +48,10 @@ def login(page, live_server):
         page.click("button[type=submit]")
 
     return log_in
+
+
+@pytest.fixture
+def demo():
+    # The live server reads through its own connection, so the data must be committed;
+    # transactional tests start from an empty database, and seed_demo restores the roles.
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115

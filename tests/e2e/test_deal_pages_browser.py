@@ -1,19 +1,11 @@
 """A deal desk user finds a deal, reads its pricing and cancels it, in a real browser."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from dealdesk.models import Deal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo():
-    # The live server reads through its own connection, so the data must be committed;
-    # transactional tests start from an empty database, and seed_demo restores the roles.
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def test_deal_desk_filters_opens_and_cancels_a_deal(page, live_server, login, screenshot, demo):

@@ -16,11 +16,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from dealdesk import services
-from dealdesk.models import Account, Contact, Deal, Product
+from dealdesk.models import Account, Contact, CrmOwner, Deal, Product
 from dealdesk.reference_data import install_reference_data
 from dealdesk.roles import Role
 
 DEMO_PASSWORD = "dealdesk-demo"  # noqa: S105 - printed on purpose: demo users only
+
+# The demo CRM bundle's opportunity owners (dealdesk/demo/crm_bundle.json) and who they are.
+CRM_OWNERS = [("005DEMO000000001", "sam.sales"), ("005DEMO000000002", "alex.sales")]
 
 USERS = [
     # username, first, last, role, staff
@@ -276,6 +279,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         install_reference_data(django_apps)  # a no-op on a migrated database
         users = self._users()
+        for salesforce_user_id, username in CRM_OWNERS:
+            CrmOwner.objects.get_or_create(
+                salesforce_user_id=salesforce_user_id, defaults={"user": users[username]}
+            )
         products = self._products()
         accounts = self._accounts()
         created = self._deals(users, products, accounts)

@@ -1,0 +1,173 @@
+"""The Salesforce backend on simple-salesforce (the only module that imports it).
+
+Log-in, in order of preference: an existing session (SALESFORCE_INSTANCE_URL +
+SALESFORCE_SESSION_ID: sandboxes, tests), OAuth JWT bearer (username, consumer key, private
+key file, login domain), or username/password/security token.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC
+from urllib.parse import urlparse
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceRefusedRequest,
+)
+
+from dealdesk.crm.base import CRMError, CRMQuery, with_retries
+
+# SOQL's IN list in the query string stays below Salesforce's 16 KB URL limit at this many
+# 18-character ids (each about 27 characters once quoted and URL-encoded).
+IDS_PER_QUERY = 400
+
+
+class _PlainHTTPAdapter(HTTPAdapter):
+    """simple-salesforce builds https:// URLs from the instance; send them over http.
+
+    Mounted only for an http:// instance URL (a local fake or a proxy): shared/STACK.md, 2.
+    """
+
+    def send(self, request, *args, **kwargs):
+        request.url = "http://" + request.url.removeprefix("https://")
+        return super().send(request, *args, **kwargs)
+
+
+def _http_session(instance_url: str) -> requests.Session:
+    session = requests.Session()
+    parsed = urlparse(instance_url)
+    if parsed.scheme == "http":
+        session.mount(f"https://{parsed.netloc}", _PlainHTTPAdapter())
+    return session
+
+
+def _connect() -> Salesforce:
+    # Plain dicts: the default OrderedDict hook doubles the JSON parsing time of a page.
+    common = {"version": settings.SALESFORCE_API_VERSION, "object_pairs_hook": dict}
+    instance_url = settings.SALESFORCE_INSTANCE_URL
+    if settings.SALESFORCE_SESSION_ID:
+        return Salesforce(
+            instance_url=instance_url,
+            session_id=settings.SALESFORCE_SESSION_ID,
+            session=_http_session(instance_url),
+            **common,
+        )
+    try:
+        if settings.SALESFORCE_PRIVATE_KEY_FILE:
+            return Salesforce(
+                username=settings.SALESFORCE_USERNAME,
+                consumer_key=settings.SALESFORCE_CONSUMER_KEY,
+                privatekey_file=settings.SALESFORCE_PRIVATE_KEY_FILE,
+                domain=settings.SALESFORCE_DOMAIN,
+                **common,
+            )
+        return Salesforce(
+            username=settings.SALESFORCE_USERNAME,
+            password=settings.SALESFORCE_PASSWORD,
+            security_token=settings.SALESFORCE_SECURITY_TOKEN,
+            domain=settings.SALESFORCE_DOMAIN,
+            **common,
+        )
+    except SalesforceError as exc:
+        raise CRMError(f"Salesforce log-in failed: {exc}") from exc
+
+
+def _error(exc: Exception) -> CRMError:
+    if isinstance(exc, requests.RequestException):
+        return CRMError(f"Salesforce unreachable: {exc}", retryable=True)
+    if isinstance(exc, SalesforceExpiredSession):
+        return CRMError("Salesforce session expired", code=CRMError.SESSION_EXPIRED)
+    content = getattr(exc, "content", None)
+    codes = (
+        {item.get("errorCode") for item in content if isinstance(item, dict)}
+        if (isinstance(content, list))
+        else set()
+    )
+    if isinstance(exc, SalesforceRefusedRequest) and "REQUEST_LIMIT_EXCEEDED" in codes:
+        return CRMError(
+            "Salesforce API request limit exceeded", code=CRMError.REQUEST_LIMIT_EXCEEDED
+        )
+    if isinstance(exc, SalesforceGeneralError) and exc.status >= 500:
+        return CRMError(f"Salesforce error {exc.status}", retryable=True)
+    return CRMError(f"Salesforce refused the query: {exc}")
+
+
+def soql(query: CRMQuery) -> str:
+    where = []
+    if query.since is not None:
+        stamp = query.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        where.append(f"SystemModstamp >= {stamp}")
+    if query.ids:
+        quoted = ",".join(
+            "'" + i.replace("\\", "\\\\").replace("'", "\\'") + "'" for i in query.ids
+        )
+        where.append(f"{query.id_field} IN ({quoted})")
+    text = f"SELECT {', '.join(query.fields)} FROM {query.object_name}"  # noqa: S608 - SOQL, names from settings
+    if where:
+        text += " WHERE " + " AND ".join(where)
+    return text + " ORDER BY SystemModstamp, Id"
+
+
+class SalesforceBackend:
+    def __init__(self, client_factory=_connect) -> None:
+        self._connect = client_factory
+        self._client = client_factory()
+        self._reauthenticated = False
+
+    @classmethod
+    def from_settings(cls) -> "SalesforceBackend":
+        return cls()
+
+    def pages(self, query: CRMQuery) -> Iterator[list[dict]]:
+        # queryAll, so records deleted since the watermark come back with IsDeleted = true.
+        # Pages are fetched one at a time (nextRecordsUrl): memory holds one page, and a
+        # failed page is retried where it stopped rather than from the first.
+        id_chunks = [
+            query.ids[i : i + IDS_PER_QUERY] for i in range(0, len(query.ids), IDS_PER_QUERY)
+        ] or [()]
+        for ids in id_chunks:
+            chunk = CRMQuery(query.object_name, query.fields, query.since, ids, query.id_field)
+            text = soql(chunk)
+            result = self._call(
+                lambda client, text=text: client.query(
+                    text, include_deleted=True, timeout=settings.SALESFORCE_TIMEOUT_SECONDS
+                )
+            )
+            yield result["records"]
+            while not result.get("done", True):
+                next_url = result["nextRecordsUrl"]
+                result = self._call(
+                    lambda client, next_url=next_url: client.query_more(
+                        next_url,
+                        identifier_is_url=True,
+                        include_deleted=True,
+                        timeout=settings.SALESFORCE_TIMEOUT_SECONDS,
+                    )
+                )
+                yield result["records"]
+
+    def _call(self, request):
+        def attempt():
+            try:
+                return request(self._client)
+            except (SalesforceError, requests.RequestException) as exc:
+                raise _error(exc) from exc
+
+        try:
+            return with_retries(
+                attempt,
+                retries=settings.CRM_SYNC_RETRIES,
+                backoff_seconds=settings.CRM_SYNC_BACKOFF_SECONDS,
+            )
+        except CRMError as exc:
+            # A session may expire mid-run: log in again once per run, then give up.
+            if exc.code != CRMError.SESSION_EXPIRED or self._reauthenticated:
+                raise
+            self._reauthenticated = True
+            self._client = self._connect()
+            return self._call(request)

@@ -1,0 +1,216 @@
+"""Writes the CRM sync makes to deals, and the deal desk's decisions on CRM drift.
+
+A deal still in `new` or `drafting` takes a CRM change in place (and is re-priced); past
+drafting the change becomes a CrmDrift for a person to accept (re-draft) or dismiss.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+
+from audit.services import audit_record
+from dealdesk import services
+from dealdesk.models import CrmDrift, Deal, DealLine, DealState, Product
+from dealdesk.pricing import PricingError, net_unit_price
+from dealdesk.selectors import deal_pricing
+
+S = DealState
+# The CRM may rewrite these in place: no draft has been reviewed yet.
+EDITABLE = {S.NEW, S.DRAFTING}
+# Accepting drift re-drafts through these transitions, from the deal's state.
+REDRAFT_PATH = {
+    S.IN_REVIEW: ["request_changes", "redraft"],
+    S.APPROVED: ["request_changes", "redraft"],
+    S.CHANGES_REQUESTED: ["redraft"],
+    S.MANUAL_REVIEW: [],  # a person is on it already: take the change and leave it there
+}
+
+
+def crm_sync_user() -> AbstractBaseUser:
+    return services.service_user(
+        username=settings.CRM_SYNC_USERNAME,
+        first_name="CRM sync",
+        permissions=["manage_deal", "run_pipeline"],
+    )
+
+
+def as_json(value):
+    """Values as a JSONField stores them (Decimal and dates as strings), for comparing."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+@dataclass
+class DealChange:
+    """What the CRM says is different: deal fields, lines by CRM id (None: deleted)."""
+
+    fields: dict = field(default_factory=dict)
+    lines: dict = field(default_factory=dict)
+    withdrawn: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.lines or self.withdrawn)
+
+    def as_proposal(self) -> dict:
+        return as_json({"fields": self.fields, "lines": self.lines, "withdrawn": self.withdrawn})
+
+
+@transaction.atomic
+def deal_apply_crm_change(*, deal_id: int, change: DealChange, actor: AbstractBaseUser) -> Deal:
+    """Apply CRM values to a deal and its lines, with history and one audit event."""
+    deal = Deal.objects.select_for_update().get(pk=deal_id)
+    before = {name: getattr(deal, name) for name in change.fields}
+    for name, value in change.fields.items():
+        setattr(deal, name, Deal._meta.get_field(name).to_python(value))
+    lines = {line.crm_id: line for line in deal.lines.filter(crm_id__in=list(change.lines))}
+    for crm_id, values in change.lines.items():
+        line = lines.get(crm_id)
+        if values is None:
+            if line is not None:
+                line._history_user, line._change_reason = actor, "removed in the CRM"
+                line.delete()
+            continue
+        line = line or DealLine(deal=deal, crm_id=crm_id)
+        for name, value in values.items():
+            setattr(line, name, DealLine._meta.get_field(name).to_python(value))
+        line.net_unit_price = net_unit_price(line.list_unit_price, line.discount_pct)
+        line._history_user, line._change_reason = actor, "changed in the CRM"
+        line.save()
+    if deal.priced_at is not None:
+        try:
+            services.store_pricing(deal, deal_pricing(deal, list(deal.lines.all())))
+        except PricingError as exc:
+            deal.state_reason = f"cannot be re-priced after a CRM change: {exc}"
+    deal._history_user, deal._change_reason = actor, "changed in the CRM"
+    deal.save()
+    audit_record(
+        actor=actor,
+        obj=deal,
+        action="deal.crm_changed",
+        before=as_json(before),
+        after=as_json({**change.fields, "lines": change.lines}),
+    )
+    return deal
+
+
+def drift_describe(deal: Deal, proposal: dict, products: dict[int, Product]) -> list[dict]:
+    """[{"what", "old", "new"}] for people: the deal as it is → as the CRM has it now."""
+    rows = []
+    if proposal.get("withdrawn"):
+        rows.append({"what": "CRM status", "old": "won", "new": proposal["withdrawn"]})
+    for name, new in proposal.get("fields", {}).items():
+        label = Deal._meta.get_field(name).verbose_name
+        rows.append({"what": str(label), "old": str(getattr(deal, name)), "new": str(new)})
+    current = {line.crm_id: line for line in deal.lines.all()}
+    for crm_id, values in proposal.get("lines", {}).items():
+        line = current.get(crm_id)
+        old = (
+            _line_text(line.product, line.quantity, line.list_unit_price, line.discount_pct)
+            if line
+            else "—"
+        )
+        new = "removed"
+        if values is not None:
+            product = products.get(values["product_id"])
+            new = _line_text(
+                product, values["quantity"], values["list_unit_price"], values["discount_pct"]
+            )
+        rows.append({"what": f"line {crm_id}", "old": old, "new": new})
+    return rows
+
+
+def _line_text(product, quantity, price, discount) -> str:
+    return f"{product.sku if product else '?'} × {quantity} @ {price} −{discount} %"
+
+
+@transaction.atomic
+def drift_record(*, deal: Deal, change: DealChange, actor: AbstractBaseUser) -> CrmDrift | None:
+    """Open (or extend) the deal's drift; None when it already says exactly this."""
+    drift = CrmDrift.objects.select_for_update().filter(deal=deal, status="open").first()
+    proposal = change.as_proposal()
+    if drift is not None:
+        merged = {
+            "fields": {**drift.proposal.get("fields", {}), **proposal["fields"]},
+            "lines": {**drift.proposal.get("lines", {}), **proposal["lines"]},
+            "withdrawn": proposal["withdrawn"] or drift.proposal.get("withdrawn", ""),
+        }
+        if merged == drift.proposal:
+            return None
+        proposal = merged
+    drift = drift or CrmDrift(deal=deal)
+    products = {p.pk: p for p in Product.objects.all()}
+    drift.proposal = proposal
+    drift.changes = drift_describe(deal, proposal, products)
+    drift._history_user, drift._change_reason = actor, "CRM changed a deal past drafting"
+    drift.save()
+    audit_record(
+        actor=actor, obj=drift, action="crm_drift.detected", after={"changes": drift.changes}
+    )
+    return drift
+
+
+def _locked_open_drift(drift_id: int) -> CrmDrift:
+    drift = CrmDrift.objects.select_for_update().select_related("deal").get(pk=drift_id)
+    if drift.status != CrmDrift.Status.OPEN:
+        raise TransitionNotAllowed(f"CRM drift {drift.pk} is already {drift.status}")
+    return drift
+
+
+def _decided(drift: CrmDrift, actor, status: str, reason: str, action: str) -> CrmDrift:
+    drift.status, drift.decided_by, drift.decided_at = status, actor, timezone.now()
+    drift.decision_reason = reason
+    drift._history_user, drift._change_reason = actor, f"CRM change {status}"
+    drift.save()
+    audit_record(
+        actor=actor,
+        obj=drift,
+        action=action,
+        before={"status": "open"},
+        after={"status": status, "changes": drift.changes},
+        reason=reason,
+    )
+    return drift
+
+
+@transaction.atomic
+def drift_accept(*, drift_id: int, actor: AbstractBaseUser, reason: str = "") -> CrmDrift:
+    """Take the CRM's version: the deal goes back to drafting with the new values."""
+    if not actor.has_perm("dealdesk.decide_crm_drift"):
+        raise PermissionDenied(f"{actor} may not decide CRM drift")
+    drift = _locked_open_drift(drift_id)
+    deal = Deal.objects.select_for_update().get(pk=drift.deal_id)
+    if drift.proposal.get("withdrawn"):
+        raise TransitionNotAllowed(
+            f"deal {deal.pk} is {deal.get_state_display().lower()}: a withdrawal in the CRM "
+            "cannot undo it; dismiss this and settle it with the customer"
+        )
+    if deal.state not in REDRAFT_PATH:
+        raise TransitionNotAllowed(
+            f"deal {deal.pk} is {deal.get_state_display().lower()}: it cannot be re-drafted; "
+            "dismiss this and amend the contract instead"
+        )
+    why = reason or "CRM change accepted"
+    for name in REDRAFT_PATH[deal.state]:
+        services.deal_transition(deal_id=deal.pk, actor=actor, transition=name, reason=why)
+    change = DealChange(
+        fields=drift.proposal.get("fields", {}), lines=drift.proposal.get("lines", {})
+    )
+    deal_apply_crm_change(deal_id=deal.pk, change=change, actor=actor)
+    return _decided(drift, actor, CrmDrift.Status.ACCEPTED, why, "crm_drift.accepted")
+
+
+@transaction.atomic
+def drift_dismiss(*, drift_id: int, actor: AbstractBaseUser, reason: str) -> CrmDrift:
+    """Keep the deal as it is; the reason says why the CRM's version does not apply."""
+    if not actor.has_perm("dealdesk.decide_crm_drift"):
+        raise PermissionDenied(f"{actor} may not decide CRM drift")
+    if not reason.strip():
+        raise services.ReasonRequired("a reason is required to dismiss a CRM change")
+    drift = _locked_open_drift(drift_id)
+    return _decided(drift, actor, CrmDrift.Status.DISMISSED, reason, "crm_drift.dismissed")

@@ -1,0 +1,554 @@
+"""The CRM sync: pages of CRM records → accounts, catalog products, deals and their lines.
+
+Objects are synced in dependency order (accounts and products before the deals that use
+them), each incrementally from its watermark less an overlap window. Every page is one
+transaction, looked up in bulk (one query per kind of row, not per record), compared in
+Python, and only what changed is written; a record that did not change writes nothing.
+A watermark moves only when its object's pass has finished, so a run that dies half-way
+leaves it where it was and the next run fetches those records again: the pages it had
+already written come back unchanged and cost nothing.
+"""
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from dealdesk import pipeline, services
+from dealdesk.bulk import bulk_insert_with_history
+from dealdesk.crm import CRMBackend, CRMError, CRMQuery, crm_backend
+from dealdesk.crm.file import parse_modstamp
+from dealdesk.crm_lock import sync_run_release, sync_run_start
+from dealdesk.crm_mapping import (
+    DEAL_FIELDS,
+    LINE_FIELDS,
+    account_currency,
+    fields_for,
+    map_account,
+    map_line,
+    map_opportunity,
+    map_product,
+)
+from dealdesk.crm_services import (
+    EDITABLE,
+    DealChange,
+    crm_sync_user,
+    deal_apply_crm_change,
+    drift_record,
+)
+from dealdesk.lookups import AnyOf
+from dealdesk.models import (
+    CANCELLABLE,
+    Account,
+    Contact,
+    CrmOwner,
+    CrmWatermark,
+    Deal,
+    DealLine,
+    DealState,
+    Product,
+    QuarantinedRecord,
+    SyncRun,
+)
+
+OBJECTS = ["Account", "Product2", "Opportunity", "OpportunityLineItem"]
+SYNC_REASON = "CRM sync"
+STALLED_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class DealRow:
+    """What the sync compares of an existing deal. Plain values: building 20,000 Deal
+    instances (django-fsm wraps each) to compare a dozen fields costs more than comparing."""
+
+    pk: int
+    state: str
+    values: dict
+
+
+def _deal_rows(crm_ids: list[str], fields: list[str]) -> dict[str, DealRow]:
+    rows = Deal.objects.filter(AnyOf(F("crm_id"), crm_ids)).values_list(
+        "crm_id", "pk", "state", *fields
+    )
+    return {
+        crm_id: DealRow(pk, state, dict(zip(fields, values, strict=True)))
+        for crm_id, pk, state, *values in rows
+    }
+
+
+@dataclass
+class Counts:
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    deleted: int = 0
+    skipped: int = 0  # not ours to import: open or lost opportunities, their lines
+    seconds: float = 0.0
+
+
+def crm_sync(
+    *,
+    full: bool = False,
+    triggered_by: AbstractBaseUser | None = None,
+    backend: CRMBackend | None = None,
+) -> SyncRun:
+    """One sync run; raises crm_lock.SyncAlreadyRunning if another one holds the lock."""
+    run = sync_run_start(full=full, triggered_by=triggered_by)
+    try:
+        CrmSync(backend=backend or crm_backend(), run=run).run()
+        run.status = SyncRun.Status.SUCCEEDED
+    except CRMError as exc:
+        limited = exc.code == CRMError.REQUEST_LIMIT_EXCEEDED
+        run.status = SyncRun.Status.LIMITED if limited else SyncRun.Status.FAILED
+        run.errors = [*run.errors, str(exc)]
+    except Exception as exc:
+        run.status = SyncRun.Status.FAILED
+        run.errors = [*run.errors, f"{type(exc).__name__}: {exc}"]
+        raise
+    finally:
+        run.finished_at = timezone.now()
+        run._change_reason = run.status
+        run.save()
+        sync_run_release()
+    return run
+
+
+class CrmSync:
+    def __init__(self, *, backend: CRMBackend, run: SyncRun) -> None:
+        self.backend = backend
+        self.run_row = run
+        self.full = run.full
+        self.actor = crm_sync_user()
+        self.counts: dict[str, Counts] = {}
+        self.seen: dict[str, set[str]] = defaultdict(set)
+        self.created_deals: set[str] = set()
+        self.products: dict[str, Product] = {}
+        self.unmapped_owners: set[str] = set()
+        # Every record ever quarantined (a few hundred at most): pages with none of them
+        # skip the quarantine lookup.
+        self.quarantined = set(QuarantinedRecord.objects.values_list("object_name", "crm_id"))
+
+    def run(self) -> None:
+        started = self.run_row.started_at
+        handlers: dict[str, Callable[[list[dict]], None]] = {
+            "Account": self._accounts,
+            "Product2": self._products,
+            "Opportunity": self._opportunities,
+            "OpportunityLineItem": self._lines,
+        }
+        self.counts = {name: Counts() for name in OBJECTS}
+        try:
+            for name in OBJECTS:
+                if name == "Opportunity":
+                    self.products = {p.sku: p for p in Product.objects.all()}
+                began = time.monotonic()
+                self._sync_object(name, handlers[name])
+                self.counts[name].seconds = round(time.monotonic() - began, 2)
+        finally:
+            self.run_row.counts = {name: asdict(c) for name, c in self.counts.items()}
+            for owner in sorted(self.unmapped_owners):
+                self.run_row.errors.append(
+                    f"CRM owner {owner} is mapped to no Dealdesk user: its deals belong to "
+                    f"{self.actor.username} until it is mapped (admin → CRM owners)"
+                )
+        # A deal still `new` long after its creation lost its pipeline step (the process
+        # died between commit and enqueue, or the queue lost it): start it again. The step
+        # is idempotent, so a duplicate is harmless.
+        stalled = Deal.objects.filter(state=DealState.NEW, created_at__lt=started - STALLED_AFTER)
+        for deal in stalled:
+            pipeline.deal_created(deal)
+
+    # -- paging, watermarks, quarantine ---------------------------------------------------
+
+    def _sync_object(self, name: str, handler: Callable[[list[dict]], None]) -> None:
+        mark = CrmWatermark.objects.filter(object_name=name).first()
+        since = None
+        if mark is not None and not self.full:
+            since = mark.modstamp - timedelta(minutes=settings.CRM_SYNC_OVERLAP_MINUTES)
+        newest = None
+        fields = fields_for(name)
+        for page in self.backend.pages(CRMQuery(name, fields, since=since)):
+            self._page(name, page, handler)
+            stamps = [parse_modstamp(r["SystemModstamp"]) for r in page if r.get("SystemModstamp")]
+            if stamps:
+                newest = max(newest or stamps[0], *stamps)
+        # Records quarantined earlier are asked for again: a fix in the CRM may not move
+        # their SystemModstamp past the watermark (a line's fix, an account created since).
+        retry = sorted(
+            set(
+                QuarantinedRecord.objects.filter(object_name=name, resolved_at=None).values_list(
+                    "crm_id", flat=True
+                )
+            )
+            - self.seen[name]
+        )
+        if retry:
+            for page in self.backend.pages(CRMQuery(name, fields, ids=retry)):
+                self._page(name, page, handler)
+        if newest is not None and (mark is None or newest > mark.modstamp):
+            mark = mark or CrmWatermark(object_name=name)
+            mark.modstamp = newest
+            mark._history_user = self.actor
+            mark.save()
+
+    def _page(self, name: str, page: list[dict], handler) -> None:
+        self.counts[name].fetched += len(page)
+        self.seen[name].update(r["Id"] for r in page)
+        with transaction.atomic():
+            self.quarantine = self._quarantine_entries(name, [r["Id"] for r in page])
+            handler(page)
+
+    def _quarantine_entries(self, name: str, crm_ids: list[str]) -> dict:
+        """This page's quarantine rows by (object, CRM id); asks only for ids known to have one."""
+        wanted = [i for i in crm_ids if (name, i) in self.quarantined]
+        if not wanted:
+            return {}
+        entries = QuarantinedRecord.objects.filter(object_name=name, crm_id__in=wanted)
+        return {(name, q.crm_id): q for q in entries}
+
+    def _quarantine(self, name: str, record: dict, reasons: Iterable[str]) -> None:
+        self.counts[name].quarantined += 1
+        reason = "; ".join(reasons)
+        entry = self.quarantine.get((name, record["Id"]))
+        if (
+            entry is not None
+            and entry.resolved_at is None
+            and entry.reason == reason
+            and entry.raw == record
+        ):
+            return  # quarantined before for the same reason: nothing to write
+        entry = entry or QuarantinedRecord(object_name=name, crm_id=record["Id"])
+        entry.reason, entry.raw, entry.resolved_at = reason, record, None
+        entry._history_user, entry._change_reason = self.actor, "quarantined"
+        entry.save()
+        self.quarantine[name, record["Id"]] = entry
+        self.quarantined.add((name, record["Id"]))
+
+    def _resolve(self, name: str, record: dict) -> None:
+        entry = self.quarantine.get((name, record["Id"]))
+        if entry is not None and entry.resolved_at is None:
+            entry.resolved_at = timezone.now()
+            entry.raw = record
+            entry._history_user, entry._change_reason = self.actor, "a good version arrived"
+            entry.save()
+
+    def _write(self, model, new: list, changed: list, fields: list[str], counts: Counts) -> None:
+        if new:
+            bulk_insert_with_history(new, user=self.actor, reason=SYNC_REASON)
+        if changed:
+            now = timezone.now()
+            for obj in changed:
+                obj.updated_at = now
+            bulk_update_with_history(
+                changed,
+                model,
+                [*fields, "updated_at"],
+                default_user=self.actor,
+                default_change_reason=SYNC_REASON,
+            )
+        counts.created += len(new)
+        counts.updated += len(changed)
+
+    # -- one handler per object -----------------------------------------------------------
+
+    def _upsert(self, name, page, model, key, key_of, mapper, build) -> None:
+        counts = self.counts[name]
+        mapped = {}
+        for record in page:
+            if record.get("IsDeleted"):
+                counts.skipped += 1  # accounts and products stay: deals refer to them
+                continue
+            result = mapper(record)
+            if result.reasons:
+                self._quarantine(name, record, result.reasons)
+                continue
+            self._resolve(name, record)
+            mapped[key_of(record, result.values)] = (record, result.values)
+        existing = model.objects.filter(**{f"{key}__in": list(mapped)}).in_bulk(field_name=key)
+        new, changed = [], []
+        fields = set()
+        for natural_key, (record, values) in mapped.items():
+            obj = existing.get(natural_key)
+            if obj is None:
+                new.append(build(record, values))
+                continue
+            diff = [f for f, v in values.items() if getattr(obj, f) != v]
+            if not diff:
+                counts.unchanged += 1
+                continue
+            for f in diff:
+                setattr(obj, f, values[f])
+            fields.update(diff)
+            changed.append(obj)
+        self._write(model, new, changed, sorted(fields), counts)
+
+    def _accounts(self, page: list[dict]) -> None:
+        def build(record, values):
+            # Legal name and currency are Dealdesk's after the first import.
+            return Account(
+                crm_id=record["Id"],
+                legal_name=values["name"],
+                currency=account_currency(record),
+                **values,
+            )
+
+        self._upsert(
+            "Account",
+            page,
+            Account,
+            "crm_id",
+            lambda record, values: record["Id"],
+            map_account,
+            build,
+        )
+
+    def _products(self, page: list[dict]) -> None:
+        # Kind, interval and prices stay blank: Finance completes the product (DESIGN.md).
+        self._upsert(
+            "Product2",
+            page,
+            Product,
+            "sku",
+            lambda record, values: values["sku"],
+            map_product,
+            lambda record, values: Product(**values),
+        )
+
+    def _owner_ids(self, page: list[dict]) -> dict[str, int]:
+        wanted = {r["OwnerId"] for r in page if r.get("OwnerId")}
+        owners = {
+            o.salesforce_user_id: o for o in CrmOwner.objects.filter(salesforce_user_id__in=wanted)
+        }
+        missing = [CrmOwner(salesforce_user_id=i) for i in sorted(wanted - set(owners))]
+        if missing:
+            bulk_insert_with_history(missing, user=self.actor, reason="first seen in the CRM")
+            owners.update({o.salesforce_user_id: o for o in missing})
+        ids = {}
+        for key, owner in owners.items():
+            if owner.user_id is None:
+                self.unmapped_owners.add(key)
+            ids[key] = owner.user_id or self.actor.pk
+        return ids
+
+    def _opportunities(self, page: list[dict]) -> None:
+        counts = self.counts["Opportunity"]
+        deals = _deal_rows([r["Id"] for r in page], DEAL_FIELDS)
+        account_ids = {
+            crm_id: (pk, currency)
+            for crm_id, pk, currency in Account.objects.filter(
+                crm_id__in={r.get("AccountId") for r in page if r.get("AccountId")}
+            ).values_list("crm_id", "pk", "currency")
+        }
+        owner_ids = self._owner_ids(page)
+        won = {}
+        for record in page:
+            deal = deals.get(record["Id"])
+            if record.get("IsDeleted") or not record.get("IsWon"):
+                if deal is None:
+                    counts.skipped += 1
+                    self._resolve("Opportunity", record)
+                else:
+                    why = (
+                        "deleted in the CRM"
+                        if record.get("IsDeleted")
+                        else (f"no longer won in the CRM (stage {record.get('StageName')})")
+                    )
+                    self._withdraw(deal, why, counts)
+                continue
+            result = map_opportunity(record, account_ids=account_ids, owner_ids=owner_ids)
+            if result.reasons:
+                self._quarantine("Opportunity", record, result.reasons)
+                continue
+            if deal is None:
+                won[record["Id"]] = (record, result.values)
+                continue
+            self._resolve("Opportunity", record)
+            changed = {f: v for f, v in result.values.items() if deal.values[f] != v}
+            if self._change(deal, DealChange(fields=changed)):
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+        if won:
+            self._create_deals(won, counts)
+
+    def _withdraw(self, deal: "DealRow", why: str, counts: Counts) -> None:
+        if deal.state in CANCELLABLE:
+            services.deal_transition(
+                deal_id=deal.pk, actor=self.actor, transition="cancel", reason=why
+            )
+            counts.deleted += 1
+        # Signed: the contract stands whatever the CRM says; a person settles it.
+        elif self._change(deal, DealChange(withdrawn=why)):
+            counts.deleted += 1
+        else:
+            counts.unchanged += 1
+
+    def _change(self, deal: "DealRow", change: DealChange) -> bool:
+        """Apply a CRM change in place or record it as drift; False if nothing was written."""
+        if not change or deal.state == DealState.CANCELLED:
+            return False
+        if deal.state in EDITABLE:
+            deal_apply_crm_change(deal_id=deal.pk, change=change, actor=self.actor)
+            return True
+        instance = Deal.objects.get(pk=deal.pk)
+        return drift_record(deal=instance, change=change, actor=self.actor) is not None
+
+    def _create_deals(self, won: dict[str, tuple[dict, dict]], counts: Counts) -> None:
+        """New won deals with their lines and contacts, fetched for just these opportunities."""
+        lines = self._children("OpportunityLineItem", list(won))
+        roles = self._children("OpportunityContactRole", list(won))
+        self.quarantine.update(
+            self._quarantine_entries(
+                "OpportunityLineItem", [r["Id"] for records in lines.values() for r in records]
+            )
+        )
+        accounts = Account.objects.in_bulk({v["account_id"] for _, v in won.values()})
+        users = {
+            u.pk: u
+            for u in type(self.actor).objects.filter(
+                pk__in={v["owner_id"] for _, v in won.values()}
+            )
+        }
+        contacts = self._contacts(roles, accounts, won)
+        specs = []
+        for crm_id, (record, values) in won.items():
+            line_specs, bad = [], []
+            for line in lines[crm_id]:
+                result = map_line(line, products=self.products, currency=values["currency"])
+                if result.reasons:
+                    self._quarantine("OpportunityLineItem", line, result.reasons)
+                    bad.append(f"line {line['Id']}: {'; '.join(result.reasons)}")
+                    continue
+                self._resolve("OpportunityLineItem", line)
+                v = result.values
+                line_specs.append(
+                    services.LineSpec(
+                        product=self.products[line["ProductCode"]],
+                        quantity=v["quantity"],
+                        discount_pct=v["discount_pct"],
+                        segment_index=v["segment_index"],
+                        list_unit_price=v["list_unit_price"],
+                        crm_id=line["Id"],
+                    )
+                )
+            if bad:
+                # Half a deal would be priced wrong: it waits until every line is good.
+                self._quarantine("Opportunity", record, [f"{len(bad)} line(s) quarantined", *bad])
+                continue
+            self._resolve("Opportunity", record)
+            fields = {f: v for f, v in values.items() if f not in ("account_id", "owner_id")}
+            specs.append(
+                services.DealSpec(
+                    crm_id=crm_id,
+                    account=accounts[values["account_id"]],
+                    owner=users[values["owner_id"]],
+                    lines=line_specs,
+                    contacts=contacts.get(crm_id, []),
+                    **fields,
+                )
+            )
+        services.deals_create(specs=specs, actor=self.actor)
+        self.created_deals.update(s.crm_id for s in specs)
+        counts.created += len(specs)
+
+    def _children(self, object_name: str, opportunity_ids: list[str]) -> dict[str, list[dict]]:
+        """The live records of `object_name` under these opportunities, by opportunity id."""
+        children = defaultdict(list)
+        query = CRMQuery(
+            object_name, fields_for(object_name), ids=opportunity_ids, id_field="OpportunityId"
+        )
+        for page in self.backend.pages(query):
+            for record in page:
+                if not record.get("IsDeleted"):
+                    children[record["OpportunityId"]].append(record)
+        return children
+
+    def _contacts(self, roles, accounts, won) -> dict[str, list]:
+        """Contacts of the new deals' contact roles, created once each by CRM id."""
+        wanted = {
+            r["ContactId"]: (r, won[opp][1]["account_id"])
+            for opp, rs in roles.items()
+            for r in rs
+            if r.get("ContactId")
+        }
+        existing = Contact.objects.filter(crm_id__in=list(wanted)).in_bulk(field_name="crm_id")
+        new = []
+        for contact_id, (role, account_id) in wanted.items():
+            if contact_id in existing:
+                continue
+            person = role.get("Contact") or {}
+            contact = Contact(
+                account=accounts[account_id],
+                crm_id=contact_id,
+                name=(person.get("Name") or contact_id)[:255],
+                email=(person.get("Email") or "")[:254],
+            )
+            new.append(contact)
+            existing[contact_id] = contact
+        if new:
+            bulk_insert_with_history(new, user=self.actor, reason=SYNC_REASON)
+        return {
+            opp: [
+                services.ContactSpec(
+                    existing[r["ContactId"]], r.get("Role") or "", bool(r.get("IsPrimary"))
+                )
+                for r in rs
+                if r.get("ContactId")
+            ]
+            for opp, rs in roles.items()
+        }
+
+    def _lines(self, page: list[dict]) -> None:
+        """Line changes on deals that exist already (new deals came with their lines)."""
+        counts = self.counts["OpportunityLineItem"]
+        opportunity_ids = {r.get("OpportunityId") for r in page} - self.created_deals
+        deals = _deal_rows(list(opportunity_ids), ["currency"])
+        existing = {
+            crm_id: (deal_id, values)
+            for crm_id, deal_id, *values in DealLine.objects.filter(
+                AnyOf(F("crm_id"), [r["Id"] for r in page if r.get("OpportunityId") in deals])
+            ).values_list("crm_id", "deal_id", *LINE_FIELDS)
+        }
+        changes: dict[str, DealChange] = defaultdict(DealChange)
+        tally: dict[str, Counter] = defaultdict(Counter)
+        for record in page:
+            deal = deals.get(record.get("OpportunityId"))
+            if deal is None:
+                counts.skipped += 1  # a new deal's line, or a deal we do not import
+                continue
+            line = existing.get(record["Id"])
+            if record.get("IsDeleted"):
+                if line is None:
+                    counts.unchanged += 1
+                else:
+                    changes[record["OpportunityId"]].lines[record["Id"]] = None
+                    tally[record["OpportunityId"]]["deleted"] += 1
+                continue
+            result = map_line(record, products=self.products, currency=deal.values["currency"])
+            if result.reasons:
+                self._quarantine("OpportunityLineItem", record, result.reasons)
+                continue
+            self._resolve("OpportunityLineItem", record)
+            values = result.values
+            if line == (deal.pk, [values[f] for f in LINE_FIELDS]):
+                counts.unchanged += 1
+                continue
+            changes[record["OpportunityId"]].lines[record["Id"]] = values
+            tally[record["OpportunityId"]]["updated" if line else "created"] += 1
+        for crm_id, change in changes.items():
+            # A deal past drafting whose drift already says this writes nothing.
+            if self._change(deals[crm_id], change):
+                for key, n in tally[crm_id].items():
+                    setattr(counts, key, getattr(counts, key) + n)
+            else:
+                counts.unchanged += sum(tally[crm_id].values())

@@ -1,0 +1,172 @@
+"""A local fake of Salesforce's REST query API, for the real simple-salesforce client.
+
+Serves GET /services/data/vXX/query and /queryAll (SOQL: SELECT ... FROM obj [WHERE
+SystemModstamp >= ts] [AND field IN (...)] ORDER BY ...), nextRecordsUrl pagination, and on
+demand the errors Salesforce answers with: 401 INVALID_SESSION_ID, 403
+REQUEST_LIMIT_EXCEEDED, 503. `/query` leaves deleted records out, `/queryAll` keeps them.
+
+Tests use `FakeSalesforce` in a thread; the benchmark runs this file as a process:
+`python tests/dealdesk/fake_salesforce.py BUNDLE.json|module:function` prints its port.
+"""
+
+import importlib
+import itertools
+import json
+import re
+import sys
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+SOQL = re.compile(
+    r"SELECT (?P<fields>.+?) FROM (?P<object>\w+)(?: WHERE (?P<where>.+?))?(?: ORDER BY .+)?$",
+    re.S,
+)
+ERRORS = {
+    401: [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+    403: [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+    503: [{"message": "Server unavailable", "errorCode": "SERVER_UNAVAILABLE"}],
+}
+
+
+def _stamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("+0000", "+00:00"))
+
+
+class FakeSalesforce:
+    def __init__(self, records: dict[str, list[dict]] | None = None, *, page_size=2000):
+        self.records = records or {}
+        self.page_size = page_size
+        self.session_ids = {"test-session"}
+        # Status codes to answer the next requests with, in order (then normal service).
+        self.failures: list[int] = []
+        self.requests: list[str] = []
+        self._cursors: dict[str, list[dict]] = {}
+        self._indexes: dict[tuple[str, str], dict] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> "FakeSalesforce":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _index(self, object_name: str, field: str) -> dict[str, list[dict]]:
+        """Records by a field's value, so `field IN (...)` does not scan (the benchmark's org)."""
+        key = (object_name, field)
+        if key not in self._indexes:
+            index: dict[str, list[dict]] = {}
+            for record in self.records.get(object_name, []):
+                index.setdefault(record.get(field), []).append(record)
+            self._indexes[key] = index
+        return self._indexes[key]
+
+    def put(self, object_name: str, record: dict) -> None:
+        """Insert or replace a record by Id."""
+        self._indexes.clear()
+        rows = self.records.setdefault(object_name, [])
+        rows[:] = [r for r in rows if r["Id"] != record["Id"]] + [record]
+
+    def _select(self, soql: str, include_deleted: bool) -> list[dict]:
+        match = SOQL.match(soql.strip())
+        if match is None:
+            raise ValueError(f"fake cannot parse {soql!r}")
+        fields = [f.strip() for f in match["fields"].split(",")]
+        rows = self.records.get(match["object"], [])
+        clauses = [c for c in (match["where"] or "").split(" AND ") if c]
+        for clause in sorted(clauses, key=lambda c: ">=" in c):  # IN first: it narrows most
+            if ">=" in clause:
+                name, value = (p.strip() for p in clause.split(">="))
+                since = _stamp(value)
+                rows = [r for r in rows if _stamp(r[name]) >= since]
+            else:
+                name, values = re.match(r"(\w+) IN \((.*)\)", clause).groups()
+                wanted = [v.strip().strip("'") for v in values.split(",")]
+                index = (
+                    self._index(match["object"], name)
+                    if rows is self.records.get(match["object"])
+                    else None
+                )
+                if index is None:
+                    rows = [r for r in rows if r.get(name) in set(wanted)]
+                else:
+                    rows = [r for key in dict.fromkeys(wanted) for r in index.get(key, [])]
+        if not include_deleted:
+            rows = [r for r in rows if not r.get("IsDeleted")]
+        rows = sorted(rows, key=lambda r: (r.get("SystemModstamp", ""), r["Id"]))
+        tops = {f.split(".")[0] for f in fields}
+        return [
+            {"attributes": {"type": match["object"]}, **{k: v for k, v in r.items() if k in tops}}
+            for r in rows
+        ]
+
+    def _page(self, rows: list[dict], version: str, endpoint: str) -> dict:
+        page, rest = rows[: self.page_size], rows[self.page_size :]
+        body = {"totalSize": len(rows), "done": not rest, "records": page}
+        if rest:
+            cursor = f"01gFAKE{next(self._ids):011d}"
+            with self._lock:
+                self._cursors[cursor] = rest
+            body["nextRecordsUrl"] = f"/services/data/v{version}/{endpoint}/{cursor}-2000"
+        return body
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def _send(self, status: int, body) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                url = urlparse(self.path)
+                fake.requests.append(self.path)
+                if fake.failures:
+                    status = fake.failures.pop(0)
+                    return self._send(status, ERRORS[status])
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                if token not in fake.session_ids:
+                    return self._send(401, ERRORS[401])
+                match = re.match(r"/services/data/v([\d.]+)/(queryAll|query)/?(\S*)", url.path)
+                if match is None:
+                    return self._send(404, [{"errorCode": "NOT_FOUND", "message": url.path}])
+                version, endpoint, cursor = match.groups()
+                if cursor:
+                    with fake._lock:
+                        rows = fake._cursors.pop(cursor.split("-")[0], None)
+                    if rows is None:
+                        return self._send(400, [{"errorCode": "INVALID_QUERY_LOCATOR"}])
+                else:
+                    soql = parse_qs(url.query)["q"][0]
+                    rows = fake._select(soql, endpoint == "queryAll")
+                return self._send(200, fake._page(rows, version, endpoint))
+
+        return Handler
+
+
+if __name__ == "__main__":
+    # A JSON bundle, or module:function returning one (the benchmark builds its org here,
+    # so that its own process stays small).
+    source = sys.argv[1]
+    if source.endswith(".json"):
+        with open(source, encoding="utf-8") as bundle:
+            records = json.load(bundle)
+    else:
+        module, function = source.split(":")
+        records = getattr(importlib.import_module(module), function)()
+    server = FakeSalesforce(records)
+    print(server.server.server_address[1], flush=True)
+    server.server.serve_forever()

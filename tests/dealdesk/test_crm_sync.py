@@ -1,0 +1,530 @@
+"""The CRM sync through the real simple-salesforce client against a local fake Salesforce."""
+
+import io
+import json
+import threading
+from contextlib import contextmanager
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from dealdesk import services
+from dealdesk.crm_lock import sync_run_release, sync_run_start
+from dealdesk.crm_sync import crm_sync
+from dealdesk.models import (
+    Account,
+    Contact,
+    CrmDrift,
+    CrmOwner,
+    CrmWatermark,
+    Deal,
+    DealLine,
+    QuarantinedRecord,
+    SyncRun,
+)
+from tests.dealdesk.crm_records import account, line, opportunity, row_counts
+from tests.dealdesk.factories import DealFactory, DealLineFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+@pytest.fixture
+def catalog(db):
+    """PLAT and SEAT completed by Finance; OLD retired."""
+    return [
+        ProductFactory(sku="PLAT", name="Platform"),
+        ProductFactory(sku="SEAT", name="Seat", billing_interval="month", list_price=Decimal(30)),
+        ProductFactory(sku="OLD", name="Retired product", active=False),
+    ]
+
+
+def sync(capture, **kwargs) -> SyncRun:
+    with capture(execute=True):
+        return crm_sync(**kwargs)
+
+
+def test_a_full_sync_imports_won_deals_and_their_lines(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks, capsys
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("sync_crm")
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["status"] == "succeeded"
+    assert summary["counts"]["Opportunity"] == {
+        "seconds": summary["counts"]["Opportunity"]["seconds"],
+        "fetched": 3,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "quarantined": 0,
+        "deleted": 0,
+        "skipped": 1,
+    }
+    assert summary["counts"]["Account"]["created"] == 2
+    assert summary["counts"]["Product2"]["unchanged"] == 3  # as in the catalog already
+    assert summary["counts"]["Product2"]["updated"] == 0
+
+    assert Account.objects.get(crm_id="001000000000001").legal_name == "Acme"
+    deal = Deal.objects.get(crm_id="006000000000002")
+    # The pipeline ran its step (classify + price) through pipeline.py.
+    assert deal.state == "drafting"
+    assert deal.tcv is not None
+    assert sorted(deal.lines.values_list("product__sku", "quantity")) == [
+        ("PLAT", Decimal(1)),
+        ("SEAT", Decimal(10)),
+    ]
+    assert deal.history.last().history_user.username == "svc-crm-sync"  # created it
+    assert not Deal.objects.filter(crm_id="006000000000003").exists()  # lost
+    signer = Deal.objects.get(crm_id="006000000000001").contact_roles.get()
+    assert (signer.contact.name, signer.role, signer.is_primary) == ("Ada Signer", "Signer", True)
+    assert AuditEvent.objects.filter(action="deal.created").count() == 2
+    call_command("verify_audit")  # the bulk-appended events chain like any others
+    # Queried through queryAll, so deletions come back too.
+    assert all("/queryAll/" in path for path in fake_salesforce.requests)
+
+
+def test_a_second_sync_with_no_changes_writes_nothing(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    sync(django_capture_on_commit_callbacks)
+    before = row_counts()
+    for full in (False, True):
+        run = sync(django_capture_on_commit_callbacks, full=full)
+        assert run.status == "succeeded"
+        assert run.total("created") == run.total("updated") == run.total("deleted") == 0
+    assert row_counts() == before  # no row, no history entry, no audit event
+
+
+def test_an_incremental_sync_asks_from_the_watermark_and_takes_changes(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    sync(django_capture_on_commit_callbacks)
+    assert CrmWatermark.objects.get(object_name="Opportunity").modstamp.minute == 0
+    fake_salesforce.requests.clear()
+    fake_salesforce.put("Account", account("001000000000001", "Acme Renamed", at=60))
+    fake_salesforce.put(
+        "Opportunity",
+        opportunity("006000000000001", "001000000000001", at=60, Contract_Term_Months__c=24),
+    )
+    fake_salesforce.put(
+        "OpportunityLineItem", line("00k000000000001", "006000000000001", "PLAT", quantity=2, at=60)
+    )
+    fake_salesforce.put("Opportunity", opportunity("006000000000009", "001000000000002", at=60))
+    fake_salesforce.put(
+        "OpportunityLineItem",
+        line("00k000000000009", "006000000000009", "SEAT", quantity=5, price=30.0, at=60),
+    )
+    history_before = Deal.history.count()
+
+    run = sync(django_capture_on_commit_callbacks)
+
+    # The overlap window: five minutes before the newest stamp already taken in.
+    assert any(
+        "SystemModstamp+%3E%3D+2026-11-01T08%3A55%3A00Z" in p for p in fake_salesforce.requests
+    )
+    # Beta again (inside the overlap window), unchanged: nothing written for it.
+    assert run.counts["Account"] == {
+        **run.counts["Account"],
+        "fetched": 2,
+        "updated": 1,
+        "unchanged": 1,
+    }
+    assert run.counts["Opportunity"] == {**run.counts["Opportunity"], "created": 1, "updated": 1}
+    assert Account.objects.get(crm_id="001000000000001").name == "Acme Renamed"
+    assert Account.objects.get(crm_id="001000000000001").legal_name == "Acme"  # Dealdesk's
+    deal = Deal.objects.get(crm_id="006000000000001")
+    assert deal.state == "drafting"  # not past drafting: changed in place and re-priced
+    assert deal.term_months == 24
+    assert deal.lines.get().quantity == 2
+    assert deal.tcv == Decimal("48000.00")
+    assert Deal.objects.get(crm_id="006000000000009").lines.get().quantity == 5
+    assert Deal.history.count() > history_before
+    assert CrmWatermark.objects.get(object_name="Opportunity").modstamp.hour == 10
+
+
+def _move(deal: Deal, *names: str) -> None:
+    bot = services.pipeline_user()
+    for name in names:
+        services.deal_transition(deal_id=deal.pk, actor=bot, transition=name)
+
+
+def test_deleted_opportunities_cancel_before_signature_and_drift_after(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    sync(django_capture_on_commit_callbacks)
+    signed = Deal.objects.get(crm_id="006000000000002")
+    _move(signed, "submit_for_review", "approve", "send_for_signature", "mark_signed")
+    for crm_id in ("006000000000001", "006000000000002"):
+        fake_salesforce.put(
+            "Opportunity",
+            opportunity(crm_id, "001000000000001", at=30, IsDeleted=True),
+        )
+
+    run = sync(django_capture_on_commit_callbacks)
+
+    assert run.counts["Opportunity"]["deleted"] == 2
+    cancelled = Deal.objects.get(crm_id="006000000000001")
+    assert cancelled.state == "cancelled"
+    assert cancelled.state_reason == "deleted in the CRM"
+    signed.refresh_from_db()
+    assert signed.state == "signed"  # never deleted, never rewritten
+    drift = CrmDrift.objects.get(deal=signed)
+    assert drift.changes == [{"what": "CRM status", "old": "won", "new": "deleted in the CRM"}]
+    assert Deal.objects.count() == 2
+    # Seen again: nothing more is written.
+    before = row_counts()
+    sync(django_capture_on_commit_callbacks)
+    assert row_counts() == before
+
+
+def test_a_line_deleted_in_the_crm_leaves_a_drafting_deal(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    sync(django_capture_on_commit_callbacks)
+    fake_salesforce.put(
+        "OpportunityLineItem",
+        line(
+            "00k000000000003",
+            "006000000000002",
+            "SEAT",
+            quantity=10,
+            price=30.0,
+            at=30,
+            IsDeleted=True,
+        ),
+    )
+    run = sync(django_capture_on_commit_callbacks)
+    assert run.counts["OpportunityLineItem"]["deleted"] == 1
+    deal = Deal.objects.get(crm_id="006000000000002")
+    assert list(deal.lines.values_list("product__sku", flat=True)) == ["PLAT"]
+    assert DealLine.history.filter(history_type="-", crm_id="00k000000000003").exists()
+
+
+BAD_RECORDS = [
+    (
+        "unknown account",
+        "Opportunity",
+        {"AccountId": "001999999999999"},
+        "unknown account 001999999999999",
+    ),
+    ("unknown SKU", "OpportunityLineItem", {"ProductCode": "NOPE"}, "unknown SKU NOPE"),
+    ("inactive SKU", "OpportunityLineItem", {"ProductCode": "OLD"}, "inactive SKU OLD"),
+    ("quantity zero", "OpportunityLineItem", {"Quantity": 0}, "quantity must be > 0 (got 0)"),
+    ("negative quantity", "OpportunityLineItem", {"Quantity": -3}, "quantity must be > 0"),
+    ("missing price", "OpportunityLineItem", {"UnitPrice": None}, "missing price"),
+    (
+        "currency mismatch",
+        "Opportunity",
+        {"CurrencyIsoCode": "EUR"},
+        "currency mismatch: PLAT is priced in USD, the deal in EUR",
+    ),
+    ("unknown currency", "Opportunity", {"CurrencyIsoCode": "XYZ"}, "currency mismatch: 'XYZ'"),
+    (
+        "unparseable date",
+        "Opportunity",
+        {"Contract_Start_Date__c": "31/12/2026"},
+        "unparseable date: Contract_Start_Date__c = '31/12/2026'",
+    ),
+    (
+        "unparseable term",
+        "Opportunity",
+        {"Contract_Term_Months__c": "two years"},
+        "unparseable term: Contract_Term_Months__c = 'two years'",
+    ),
+    ("fractional term", "Opportunity", {"Contract_Term_Months__c": 12.5}, "unparseable term"),
+    (
+        "oversize text",
+        "Opportunity",
+        {"Name": "x" * 300},
+        "oversize text: Name has 300 characters (max 255)",
+    ),
+    (
+        "oversize notes",
+        "Opportunity",
+        {"Description": "y" * 40000},
+        "oversize text: Description has 40000 characters",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "object_name", "fields", "reason"), BAD_RECORDS, ids=[b[0] for b in BAD_RECORDS]
+)
+def test_a_bad_record_is_quarantined_with_its_reason_and_the_sync_goes_on(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks, case, object_name, fields, reason
+):
+    bad_id = "006000000000001" if object_name == "Opportunity" else "00k000000000001"
+    good = next(r for r in fake_salesforce.records[object_name] if r["Id"] == bad_id)
+    fake_salesforce.put(object_name, {**good, **fields})
+
+    run = sync(django_capture_on_commit_callbacks)
+
+    assert run.status == "succeeded"
+    entry = QuarantinedRecord.objects.get(object_name=object_name, crm_id=bad_id)
+    assert reason in entry.reason
+    assert entry.raw["Id"] == bad_id
+    assert not Deal.objects.filter(crm_id="006000000000001").exists()  # no half a deal
+    assert Deal.objects.filter(crm_id="006000000000002").exists()  # the sync went on
+    if object_name == "OpportunityLineItem":
+        assert (
+            "1 line(s) quarantined"
+            in QuarantinedRecord.objects.get(crm_id="006000000000001").reason
+        )
+    # Quarantined again for the same reason: nothing is written.
+    before = row_counts()
+    sync(django_capture_on_commit_callbacks)
+    assert row_counts() == before
+
+    # A good version arrives, even without a newer SystemModstamp: the entry clears.
+    fake_salesforce.put(object_name, good)
+    sync(django_capture_on_commit_callbacks)
+    assert not QuarantinedRecord.objects.filter(resolved_at=None).exists()
+    assert Deal.objects.get(crm_id="006000000000001").lines.count() == 1
+
+
+def test_a_deal_past_drafting_is_never_rewritten_its_change_is_drift(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks, make_user
+):
+    sync(django_capture_on_commit_callbacks)
+    deal = Deal.objects.get(crm_id="006000000000001")
+    _move(deal, "submit_for_review")
+    fake_salesforce.put(
+        "Opportunity",
+        opportunity("006000000000001", "001000000000001", at=30, Contract_Term_Months__c=36),
+    )
+    fake_salesforce.put(
+        "OpportunityLineItem", line("00k000000000001", "006000000000001", "PLAT", quantity=3, at=30)
+    )
+    history = Deal.history.count()
+
+    run = sync(django_capture_on_commit_callbacks)
+
+    deal.refresh_from_db()
+    assert (deal.state, deal.term_months, deal.lines.get().quantity) == ("in_review", 12, 1)
+    assert Deal.history.count() == history
+    drift = CrmDrift.objects.get(deal=deal, status="open")
+    assert {"what": "term months", "old": "12", "new": "36"} in drift.changes
+    assert any(c["what"] == "line 00k000000000001" and "× 3" in c["new"] for c in drift.changes)
+    assert run.counts["Opportunity"]["updated"] == 1
+    assert AuditEvent.objects.filter(action="crm_drift.detected").count() == 2  # deal, then line
+
+    # The same drift seen again writes nothing.
+    before = row_counts()
+    sync(django_capture_on_commit_callbacks)
+    assert row_counts() == before
+
+    from dealdesk.crm_services import drift_accept, drift_dismiss
+
+    desk = make_user("Deal Desk")
+    with pytest.raises(services.ReasonRequired):
+        drift_dismiss(drift_id=drift.pk, actor=desk, reason=" ")
+    with django_capture_on_commit_callbacks(execute=True):
+        drift_accept(drift_id=drift.pk, actor=desk, reason="customer extended to 3 years")
+    deal.refresh_from_db()
+    assert (deal.state, deal.term_months, deal.lines.get().quantity) == ("drafting", 36, 3)
+    assert deal.tcv == Decimal("108000.00")
+    assert set(
+        AuditEvent.objects.filter(object_id=str(deal.pk)).values_list("action", flat=True)
+    ) >= {
+        "deal.request_changes",
+        "deal.redraft",
+        "deal.crm_changed",
+    }
+    drift.refresh_from_db()
+    assert (drift.status, drift.decided_by) == ("accepted", desk)
+    # Accepted: the deal now matches the CRM, so the next sync has nothing to say.
+    before = row_counts()
+    sync(django_capture_on_commit_callbacks)
+    assert row_counts() == before
+
+
+def test_dismissing_drift_needs_the_permission_and_keeps_the_deal(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks, make_user
+):
+    from django.core.exceptions import PermissionDenied
+
+    from dealdesk.crm_services import drift_dismiss
+
+    sync(django_capture_on_commit_callbacks)
+    deal = Deal.objects.get(crm_id="006000000000001")
+    _move(deal, "submit_for_review")
+    fake_salesforce.put(
+        "Opportunity", opportunity("006000000000001", "001000000000001", at=30, Name="Renamed")
+    )
+    sync(django_capture_on_commit_callbacks)
+    drift = CrmDrift.objects.get(deal=deal)
+    with pytest.raises(PermissionDenied):
+        drift_dismiss(drift_id=drift.pk, actor=make_user("Sales"), reason="no")
+    assert not AuditEvent.objects.filter(action="crm_drift.dismissed").exists()
+    drift_dismiss(
+        drift_id=drift.pk, actor=make_user("Deal Desk"), reason="CRM typo; contract is right"
+    )
+    drift.refresh_from_db()
+    deal.refresh_from_db()
+    assert (drift.status, deal.name) == ("dismissed", "Opportunity 006000000000001")
+    assert AuditEvent.objects.filter(action="crm_drift.dismissed").count() == 1
+
+
+def test_an_unmapped_owner_is_listed_and_deals_go_to_the_mapped_user(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks, make_user
+):
+    run = sync(django_capture_on_commit_callbacks)
+    assert any("005000000000001 is mapped to no Dealdesk user" in e for e in run.errors)
+    assert Deal.objects.get(crm_id="006000000000001").owner.username == "svc-crm-sync"
+    owner = CrmOwner.objects.get(salesforce_user_id="005000000000001")
+    owner.user = make_user("Sales", username="sam")
+    owner.save()
+    run = sync(django_capture_on_commit_callbacks)
+    assert not run.errors
+    assert Deal.objects.get(crm_id="006000000000001").owner.username == "sam"
+
+
+def test_an_expired_session_logs_in_again_once(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    fake_salesforce.failures = [401]
+    run = sync(django_capture_on_commit_callbacks)
+    assert run.status == "succeeded"
+    assert Deal.objects.count() == 2
+
+    fake_salesforce.session_ids.clear()  # the session is gone for good
+    run = sync(django_capture_on_commit_callbacks, full=True)
+    assert run.status == "failed"
+    assert run.errors == ["Salesforce session expired"]
+
+
+def test_the_request_limit_stops_the_run_cleanly_and_keeps_the_watermark(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks, capsys
+):
+    fake_salesforce.failures = [403]
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("sync_crm")
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["status"] == "limited"
+    run = SyncRun.objects.get()
+    assert run.errors == ["Salesforce API request limit exceeded"]
+    assert not CrmWatermark.objects.exists()
+    assert not Account.objects.exists()
+
+
+def test_server_errors_are_retried_with_backoff(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    fake_salesforce.failures = [503, 503]
+    run = sync(django_capture_on_commit_callbacks)
+    assert run.status == "succeeded"
+    assert Deal.objects.count() == 2
+
+
+def test_a_run_that_dies_half_way_is_completed_by_the_next(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks, settings
+):
+    fake_salesforce.page_size = 1
+    settings.CRM_SYNC_RETRIES = 1
+    # Pages of one record: accounts (2), products (3), the first opportunity with its
+    # lines and contact roles (3); then Salesforce fails for good on the next page.
+    calls = {"n": 0}
+    original = fake_salesforce._page
+
+    def failing_page(rows, version, endpoint):
+        calls["n"] += 1
+        if calls["n"] == 8:
+            fake_salesforce.failures.extend([503, 503])
+        return original(rows, version, endpoint)
+
+    fake_salesforce._page = failing_page
+    run = sync(django_capture_on_commit_callbacks)
+    assert run.status == "failed"
+    assert Deal.objects.count() == 1  # the first page's deal was committed
+    assert not CrmWatermark.objects.filter(object_name="Opportunity").exists()
+
+    fake_salesforce._page = original
+    run = sync(django_capture_on_commit_callbacks)
+    assert run.status == "succeeded"
+    assert Deal.objects.count() == 2
+    assert DealLine.objects.count() == 3
+    assert Contact.objects.count() == 1
+    assert run.counts["Opportunity"]["unchanged"] == 1  # done before, not done twice
+
+
+@contextmanager
+def sync_running_elsewhere():
+    """A run held open by another thread, on its own database connection (session)."""
+    started, finish = threading.Event(), threading.Event()
+    holder = {}
+
+    def hold():
+        try:
+            holder["run"] = sync_run_start(full=False, triggered_by=None)
+            started.set()
+            finish.wait(30)
+            SyncRun.objects.filter(pk=holder["run"].pk).update(status="succeeded")
+            sync_run_release()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert started.wait(30)
+    try:
+        yield holder["run"]
+    finally:
+        finish.set()
+        thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_sync_refuses_to_start_while_one_runs(fake_salesforce):
+    with sync_running_elsewhere() as running:
+        with pytest.raises(CommandError, match=f"CRM sync #{running.pk} is running"):
+            call_command("sync_crm")
+        assert SyncRun.objects.count() == 1
+        assert not Account.objects.exists()
+    # Once it has finished, the next one runs.
+    call_command("sync_crm", stdout=io.StringIO())
+    assert SyncRun.objects.filter(status="succeeded").count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_process_died_is_taken_over_at_once_on_postgresql(fake_salesforce):
+    # Marked running, but no session holds the advisory lock: its process is gone.
+    dead = SyncRun.objects.create()
+    call_command("sync_crm", stdout=io.StringIO())
+    dead.refresh_from_db()
+    assert dead.status == "abandoned"
+    assert SyncRun.objects.filter(status="succeeded").count() == 1
+    assert Deal.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_a_run_marked_running_for_hours_is_taken_over(fake_salesforce, settings):
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL knows at once, by the advisory lock")
+    dead = SyncRun.objects.create()
+    SyncRun.objects.filter(pk=dead.pk).update(
+        started_at=timezone.now() - timedelta(hours=settings.CRM_SYNC_STALE_HOURS + 1)
+    )
+    call_command("sync_crm", stdout=io.StringIO())
+    dead.refresh_from_db()
+    assert dead.status == "abandoned"
+
+
+def test_a_deal_left_new_by_a_lost_pipeline_step_is_started_again(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    sync(django_capture_on_commit_callbacks)
+    stalled = DealFactory(state="new", account=Account.objects.first())
+    DealLineFactory(deal=stalled, product=catalog[0])
+    Deal.objects.filter(pk=stalled.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    fresh = DealFactory(state="new")  # its step may simply not have run yet
+    sync(django_capture_on_commit_callbacks)
+    stalled.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stalled.state, fresh.state) == ("drafting", "new")
