@@ -16,6 +16,7 @@ BENCHMARKS = [
     ("bench_pricing.py", ["sqlite"]),
     ("bench_audit.py", ["postgres", "sqlite"]),
     ("bench_deal_list.py", ["postgres", "sqlite"]),
+    ("bench_contracts.py", ["sqlite"]),
 ]
 
 

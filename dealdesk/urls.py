@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from dealdesk import views
@@ -13,4 +13,5 @@ urlpatterns = [
     path("deals/", views.deal_list, name="deal-list"),
     path("deals/<int:pk>/", views.deal_detail, name="deal-detail"),
     path("deals/<int:pk>/<slug:action>/", views.deal_action, name="deal-action"),
+    path("contracts/", include("contracts.urls")),
 ]
