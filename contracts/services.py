@@ -219,6 +219,30 @@ def _publish(
     return version
 
 
+@transaction.atomic
+def contract_void_for_cancelled_deal(
+    *, deal_id: int, actor: AbstractBaseUser
+) -> ContractVersion | None:
+    """Pipeline step for a cancelled deal: its live contract version is void. Idempotent."""
+    deal = Deal.objects.select_for_update().get(pk=deal_id)
+    version = ContractVersion.objects.filter(deal=deal, state__in=CURRENT_STATES).first()
+    if deal.state != DealState.CANCELLED or version is None:
+        return None
+    before = {"state": version.state}
+    version.void(reason=f"deal cancelled: {deal.state_reason}")
+    version._history_user, version._change_reason = actor, "deal cancelled"
+    version.save()
+    audit_record(
+        actor=actor,
+        obj=version,
+        action="contract.voided",
+        before=before,
+        after={"state": version.state},
+        reason=deal.state_reason,
+    )
+    return version
+
+
 # --- legal review -------------------------------------------------------------------------
 
 

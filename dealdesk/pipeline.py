@@ -8,6 +8,7 @@ back transition must start nothing). Later capabilities add their rows here.
     CRM sync ─▶ Deal:new ─▶ classify + price ─▶ Deal:drafting (or manual_review)
     Deal:drafting ─▶ draft the contract (extract clauses, render) ─▶ Deal:in_review
     Deal:changes_requested ─(a person redrafts)─▶ Deal:drafting ─▶ a new contract version
+    Deal:cancelled ─▶ its live contract version is voided
 """
 
 import threading
@@ -21,6 +22,7 @@ from django_fsm.signals import post_transition
 NEXT_STEP: dict[tuple[str, str], str] = {
     ("dealdesk.deal", "new"): "dealdesk.tasks.deal_classify_and_price",
     ("dealdesk.deal", "drafting"): "contracts.tasks.contract_draft",
+    ("dealdesk.deal", "cancelled"): "contracts.tasks.contract_void_for_cancelled_deal",
 }
 
 

@@ -107,3 +107,22 @@ def test_llm_failure_falls_back_and_flags_the_draft(new_deal, settings):
     assert version.extractor == "rules"
     assert version.state == "legal_review"
     assert any("rules used instead" in r for r in version.review_reasons)
+
+
+def test_cancelling_the_deal_voids_its_contract(
+    new_deal, desk_user, django_capture_on_commit_callbacks
+):
+    deal = new_deal()
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_transition(deal_id=deal.pk, actor=desk_user, transition="cancel", reason="lost")
+    version = deal.contract_versions.get()
+    assert version.state == "voided"
+    assert (
+        AuditEvent.objects.filter(action="contract.voided", object_id=str(version.pk)).count() == 1
+    )
+
+
+def test_a_deal_cancelled_before_drafting_has_nothing_to_void(pipeline_user, new_deal):
+    deal = new_deal()
+    assert services.contract_void_for_cancelled_deal(deal_id=deal.pk, actor=pipeline_user) is None
+    assert deal.contract_versions.get().state == "legal_review"
