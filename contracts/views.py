@@ -10,8 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.html import escape
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
@@ -105,7 +104,8 @@ def version_document(request: HttpRequest, pk: int, kind: str) -> FileResponse:
 @permission_required(VIEW_PERM, raise_exception=True)
 def version_diff(request: HttpRequest, pk: int) -> HttpResponse:
     new = selectors.contract_get(user=request.user, pk=pk)
-    against = request.GET.get("against") or new.supersedes_id
+    against = request.GET.get("against", "")
+    against = int(against) if against.isdigit() else new.supersedes_id
     if against is None:
         messages.info(request, "This is the first version: nothing to compare with.")
         return redirect("contract-version", pk=new.pk)
@@ -123,19 +123,18 @@ def version_diff(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# What a review service refuses with a message for the reviewer (not a 403 or a 500).
+REFUSALS = (services.ContractReviewError, TransitionNotAllowed, SegregationOfDutiesError)
+
+
 def _act(request: HttpRequest, version: ContractVersion, action) -> HttpResponse:
-    """Run one review service; errors become messages. htmx requests get the page to load."""
+    """Run one review service and show the version it leaves (a new one after an edit)."""
     try:
         result = action()
-    except (services.ContractReviewError, TransitionNotAllowed, SegregationOfDutiesError) as exc:
+    except REFUSALS as exc:
         messages.error(request, str(exc))
         result = version
-    target = reverse("contract-version", args=[result.pk])
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return redirect("contract-version", pk=result.pk)
 
 
 @require_POST
@@ -148,14 +147,9 @@ def clause_action(request: HttpRequest, pk: int, index: int, action: str) -> Htt
             services.contract_clause_accept(
                 version_id=version.pk, clause_index=index, actor=request.user
             )
-        except (
-            services.ContractReviewError,
-            TransitionNotAllowed,
-            SegregationOfDutiesError,
-        ) as exc:
-            return HttpResponse(
-                f'<span class="text-danger small">{_escape(exc)}</span>', status=409
-            )
+        except REFUSALS as exc:
+            # htmx swaps 2xx answers only: the refusal takes the button's place.
+            return HttpResponse(format_html('<span class="text-danger small">{}</span>', exc))
         return render(request, "contracts/_accepted.html", {"index": index})
     if action == "edit":
         clause_type = version.clauses[index]["type"] if index < len(version.clauses) else "other"
@@ -183,10 +177,6 @@ def clause_action(request: HttpRequest, pk: int, index: int, action: str) -> Htt
             ),
         )
     raise PermissionDenied(f"{action} is not a clause action")
-
-
-def _escape(exc: Exception) -> str:
-    return escape(str(exc))
 
 
 @require_POST

@@ -196,3 +196,24 @@ def test_queue_query_count_is_bounded(
         page = client.get(reverse("contract-review-queue"))
     assert page.status_code == 200
     assert len(re.findall(r'href="/contracts/\d+/"', page.content.decode())) == deals
+
+
+def test_accepting_a_banned_clause_is_refused_in_place(client, new_deal, legal_user):
+    version = new_deal(notes="MFN clause agreed").contract_versions.get()
+    banned = next(i for i, c in enumerate(version.clauses) if c["banned"])
+    client.force_login(legal_user)
+    response = client.post(
+        reverse("contract-clause-action", args=[version.pk, banned, "accept"]),
+        HTTP_HX_REQUEST="true",
+    )
+    assert b"text-danger" in response.content
+    assert b"banned" in response.content
+    assert not ClauseDecision.objects.exists()
+    assert not AuditEvent.objects.filter(action="contract.clause_accepted").exists()
+
+
+def test_diff_of_a_first_version_explains_there_is_nothing_to_compare(client, version, legal_user):
+    client.force_login(legal_user)
+    response = client.get(reverse("contract-diff", args=[version.pk]) + "?against=nonsense")
+    assert response.status_code == 302
+    assert response.url == reverse("contract-version", args=[version.pk])

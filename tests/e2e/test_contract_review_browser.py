@@ -49,6 +49,7 @@ def drafted(settings, tmp_path):
         actor=pipeline_user(),
     )
     UserFactory(username="lee", roles=["Legal"], is_staff=True)
+    UserFactory(username="kim", roles=["Legal"], is_staff=True)
     return ContractVersion.objects.get()
 
 
@@ -85,3 +86,15 @@ def test_legal_reviews_edits_and_approves_a_draft(page, live_server, login, scre
     v2 = ContractVersion.objects.get(number=2)
     assert v2.state == "legal_review"
     assert ContractVersion.objects.get(number=1).state == "superseded"
+
+    # Whoever last edited the clauses may not approve them: a second lawyer does.
+    page.goto(f"{live_server.url}/contracts/{v2.pk}/")
+    page.get_by_test_id("approve").click()
+    expect(page.locator(".alert-danger")).to_contain_text("last edited")
+    page.click("text=Log out")
+    login("kim")
+    page.goto(f"{live_server.url}/contracts/{v2.pk}/")
+    page.get_by_test_id("approve").click()
+    expect(page.get_by_test_id("version-state")).to_have_text("Approved")
+    v2.refresh_from_db()
+    assert v2.state == "approved"
