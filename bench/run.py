@@ -17,6 +17,7 @@ BENCHMARKS = [
     ("bench_audit.py", ["postgres", "sqlite"]),
     ("bench_deal_list.py", ["postgres", "sqlite"]),
     ("bench_crm_sync.py", ["postgres"]),
+    ("bench_contracts.py", ["sqlite"]),
 ]
 
 

@@ -6,7 +6,14 @@ the transaction commits (never before: the task must see the committed state, an
 back transition must start nothing). Later capabilities add their rows here.
 
     CRM sync ─▶ Deal:new ─▶ classify + price ─▶ Deal:drafting (or manual_review)
+    Deal:drafting ─▶ draft the contract (extract clauses, render) ─▶ Deal:in_review
+    Deal:changes_requested ─(a person redrafts)─▶ Deal:drafting ─▶ a new contract version
+    Deal:cancelled ─▶ its live contract version is voided
 """
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db import models, transaction
 from django.utils.module_loading import import_string
@@ -14,7 +21,23 @@ from django_fsm.signals import post_transition
 
 NEXT_STEP: dict[tuple[str, str], str] = {
     ("dealdesk.deal", "new"): "dealdesk.tasks.deal_classify_and_price",
+    ("dealdesk.deal", "drafting"): "contracts.tasks.contract_draft",
+    ("dealdesk.deal", "cancelled"): "contracts.tasks.contract_void_for_cancelled_deal",
 }
+
+
+_hold = threading.local()
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Enqueue nothing inside this block: seed_demo walks its deals through the steps itself,
+    so each demo deal stops at the state it is meant to show."""
+    _hold.active = True
+    try:
+        yield
+    finally:
+        _hold.active = False
 
 
 def next_step(model_label: str, state: str) -> str | None:
@@ -24,7 +47,7 @@ def next_step(model_label: str, state: str) -> str | None:
 def schedule_next(instance: models.Model, state: str) -> None:
     """Enqueue the task that follows `instance` entering `state`, after commit."""
     task_path = next_step(instance._meta.label_lower, state)
-    if task_path is None:
+    if task_path is None or getattr(_hold, "active", False):
         return
     task = import_string(task_path)
     pk = instance.pk

@@ -53,6 +53,8 @@ def check_segregation_of_duties(*, user: AbstractBaseUser, deal: Deal) -> None:
 def navigation_for(user: AbstractBaseUser) -> list[tuple[str, str]]:
     """(label, url) pairs for the top navigation: only what the user's roles can open."""
     items = [("Deals", reverse("deal-list"))]
+    if user.has_perm("contracts.view_contractversion"):
+        items.append(("Legal review", reverse("contract-review-queue")))
     if user.has_perm("dealdesk.view_syncrun"):
         items.append(("CRM sync", reverse("crm-sync")))
     if user.is_staff and user.has_perm("dealdesk.change_product"):

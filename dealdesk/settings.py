@@ -200,6 +200,22 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 
+# Contracts (issue 4): clause extraction backend and the LLM it may call.
+CLAUSE_EXTRACTOR = env.str("CLAUSE_EXTRACTOR", default="rules")  # rules | openai
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")  # blank: the SDK's default
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=30.0)  # seconds per attempt
+OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=2)  # on 429, 5xx and timeouts
+# Our side of every order form.
+CONTRACT_PROVIDER = {
+    "name": env.str("CONTRACT_PROVIDER_NAME", default="Dealdesk Software, Inc."),
+    "address": env.str(
+        "CONTRACT_PROVIDER_ADDRESS",
+        default="500 Market Street, San Francisco, CA 94105, United States",
+    ),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -209,5 +225,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

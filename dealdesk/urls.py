@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from dealdesk import crm_views, views
@@ -18,4 +18,5 @@ urlpatterns = [
     path(
         "crm/drift/<int:pk>/<slug:decision>/", crm_views.crm_drift_decide, name="crm-drift-decide"
     ),
+    path("contracts/", include("contracts.urls")),
 ]

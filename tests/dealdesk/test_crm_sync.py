@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from dealdesk import services
+from dealdesk import pipeline, services
 from dealdesk.crm_lock import sync_run_release, sync_run_start
 from dealdesk.crm_sync import crm_sync
 from dealdesk.models import (
@@ -32,6 +32,14 @@ from tests.dealdesk.crm_records import account, line, opportunity, row_counts
 from tests.dealdesk.factories import DealFactory, DealLineFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)
+
+
+@pytest.fixture(autouse=True)
+def deals_stop_at_drafting(monkeypatch):
+    """These tests are about the sync, which may still change a deal in place while it is
+    new or drafting: keep eager Celery from drafting its contract (and moving it on to
+    in_review) at once. tests/dealdesk/test_crm_demo_bundle.py runs the whole flow."""
+    monkeypatch.delitem(pipeline.NEXT_STEP, ("dealdesk.deal", "drafting"))
 
 
 @pytest.fixture

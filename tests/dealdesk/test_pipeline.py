@@ -29,7 +29,7 @@ def _spec(**overrides) -> services.DealSpec:
 
 def test_the_pipeline_table_names_the_step_after_a_new_deal():
     assert pipeline.next_step("dealdesk.deal", "new") == "dealdesk.tasks.deal_classify_and_price"
-    assert pipeline.next_step("dealdesk.deal", "cancelled") is None
+    assert pipeline.next_step("dealdesk.deal", "paid") is None
 
 
 def test_a_new_deal_is_priced_classified_and_drafted_after_commit(
@@ -99,11 +99,15 @@ def test_the_celery_task_runs_the_step_as_the_pipeline_user(django_capture_on_co
     assert deal.history.latest().history_user.username == "svc-pipeline"
 
 
-def test_a_cancelled_deal_schedules_nothing(desk_user, django_capture_on_commit_callbacks):
+def test_a_cancelled_deal_schedules_only_voiding_its_contract(
+    desk_user, django_capture_on_commit_callbacks
+):
     deal = DealFactory()
     with django_capture_on_commit_callbacks() as callbacks:
         services.deal_transition(
             deal_id=deal.pk, actor=desk_user, transition="cancel", reason="withdrawn"
         )
-    assert callbacks == []
+    assert len(callbacks) == 1
+    callbacks[0]()  # no contract yet: nothing to void, nothing written
     assert Deal.objects.get(pk=deal.pk).state == "cancelled"
+    assert not AuditEvent.objects.filter(action="contract.voided").exists()

@@ -50,10 +50,10 @@ def test_anyone_else_may_decide(make_user):
     ("role", "labels"),
     [
         ("Sales", ["Deals"]),
-        ("Finance", ["Deals", "Catalog", "Audit log", "Admin"]),
-        ("Auditor", ["Deals", "CRM sync", "Audit log", "Admin"]),
-        ("Deal Desk", ["Deals", "CRM sync", "Audit log", "Admin"]),
-        ("Legal", ["Deals", "Admin"]),
+        ("Finance", ["Deals", "Legal review", "Catalog", "Audit log", "Admin"]),
+        ("Auditor", ["Deals", "Legal review", "CRM sync", "Audit log", "Admin"]),
+        ("Deal Desk", ["Deals", "Legal review", "CRM sync", "Audit log", "Admin"]),
+        ("Legal", ["Deals", "Legal review", "Admin"]),
     ],
 )
 def test_navigation_follows_the_role(make_user, role, labels):

@@ -18,6 +18,8 @@ import pytest
 from django.apps import apps as django_apps
 from django.db import connection
 
+from contracts.models import ContractVersion
+from contracts.reference_data import install_contract_reference_data
 from dealdesk import services
 from dealdesk.celery import app
 from dealdesk.models import Deal
@@ -69,7 +71,7 @@ def _accepts(port: int) -> bool:
 
 
 @pytest.fixture
-def worker(redis_url):
+def worker(redis_url, tmp_path):
     db = connection.settings_dict
     database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     env = {
@@ -77,6 +79,7 @@ def worker(redis_url):
         "DJANGO_SETTINGS_MODULE": "dealdesk.settings",
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": redis_url,
+        "MEDIA_ROOT": str(tmp_path / "media"),  # the worker stores the contract documents
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "dealdesk", "worker", "--pool=solo", "-l", "INFO"],
@@ -113,9 +116,10 @@ def _reset_connections() -> None:
     app.amqp._producer_pool = None
 
 
-def test_a_new_deal_is_classified_by_a_real_worker(worker):
-    # Transactional tests start from a flushed database: put the patterns and roles back.
+def test_a_new_deal_is_classified_and_drafted_by_a_real_worker(worker):
+    # Transactional tests start from a flushed database: put the reference data back.
     install_reference_data(django_apps)
+    install_contract_reference_data(django_apps)
     spec = services.DealSpec(
         crm_id="006W00000000001",
         name="Worker deal",
@@ -127,12 +131,17 @@ def test_a_new_deal_is_classified_by_a_real_worker(worker):
     )
     deal = services.deal_create(spec=spec, actor=services.pipeline_user())
     _wait_for(
-        lambda: Deal.objects.get(pk=deal.pk).state != "new", 60, "the worker to take the deal"
+        lambda: Deal.objects.get(pk=deal.pk).state not in ("new", "drafting"),
+        60,
+        "the worker to classify the deal and draft its contract",
     )
     deal.refresh_from_db()
-    assert deal.state == "drafting"
+    assert deal.state == "in_review"
     assert deal.tcv == Decimal("3600.00")
     assert deal.history.latest().history_user.username == "svc-pipeline"
+    version = ContractVersion.objects.get(deal=deal)
+    assert version.created_by.username == "svc-pipeline"
     log = worker()
     assert "Task dealdesk.deal_classify_and_price[" in log, log
+    assert "Task contracts.contract_draft[" in log, log
     assert "] received" in log, log

@@ -15,7 +15,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from dealdesk import services
+from contracts import services as contract_services
+from contracts.reference_data import install_contract_reference_data
+from dealdesk import pipeline, services
 from dealdesk.models import Account, Contact, CrmOwner, Deal, Product
 from dealdesk.reference_data import install_reference_data
 from dealdesk.roles import Role
@@ -278,6 +280,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         install_reference_data(django_apps)  # a no-op on a migrated database
+        install_contract_reference_data(django_apps)
         users = self._users()
         for salesforce_user_id, username in CRM_OWNERS:
             CrmOwner.objects.get_or_create(
@@ -378,8 +381,9 @@ class Command(BaseCommand):
                 spec = self._deal_spec(rng, number, crm_id, target, sales, products, accounts)
                 if Deal.objects.filter(crm_id=crm_id).exists():
                     continue
-                deal = services.deal_create(spec=spec, actor=services.pipeline_user())
-                self._move(deal, target, users)
+                with pipeline.held():
+                    deal = services.deal_create(spec=spec, actor=services.pipeline_user())
+                    self._move(deal, target, users)
                 created += 1
         return created
 
@@ -451,34 +455,37 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _move(self, deal: Deal, target: str, users) -> None:
-        """Walk a drafted deal to its demo state through the real services."""
+        """Walk a new deal to its demo state through the real services, step by step."""
         bot = services.pipeline_user()
-        # With a real broker the pipeline's own task runs later and then finds the work done.
         deal = services.deal_classify_and_price(deal_id=deal.pk, actor=bot)
-        if deal.state != "drafting":
-            return  # the pipeline sent it to manual review: that is its demo state
-        if target == "changes_requested":
-            services.deal_transition(deal_id=deal.pk, actor=bot, transition="submit_for_review")
+        if deal.state != "drafting" or target == "drafting":
+            return  # the pipeline sent it to manual review, or drafting is its demo state
+        if target in ("cancelled", "manual_review"):
+            transition, user, reason = {
+                "cancelled": ("cancel", "dana.desk", "Customer withdrew after procurement review."),
+                "manual_review": (
+                    "send_to_manual_review",
+                    "dana.desk",
+                    "Customer asked to co-term with an existing order; needs a person.",
+                ),
+            }[target]
             services.deal_transition(
-                deal_id=deal.pk,
-                actor=users["lee.legal"],
-                transition="request_changes",
+                deal_id=deal.pk, actor=users[user], transition=transition, reason=reason
+            )
+            return
+        # Every later state has a contract, drafted as the pipeline drafts it.
+        version = contract_services.contract_draft(deal_id=deal.pk, actor=bot)
+        if version is None:
+            return  # rendering failed: the deal is in manual review with the reason
+        legal = users["lee.legal"]
+        if target == "changes_requested":
+            contract_services.contract_request_changes(
+                version_id=version.pk,
+                actor=legal,
                 reason="Liability wording conflicts with the MSA; ask AE to confirm the cap.",
             )
-        elif target == "cancelled":
-            services.deal_transition(
-                deal_id=deal.pk,
-                actor=users["dana.desk"],
-                transition="cancel",
-                reason="Customer withdrew after procurement review.",
-            )
-        elif target == "manual_review":
-            services.deal_transition(
-                deal_id=deal.pk,
-                actor=users["dana.desk"],
-                transition="send_to_manual_review",
-                reason="Customer asked to co-term with an existing order; needs a person.",
-            )
-        else:
-            for name in PATH_TO[target]:
-                services.deal_transition(deal_id=deal.pk, actor=bot, transition=name)
+            return
+        for name in PATH_TO[target][1:]:
+            if name == "approve":
+                contract_services.contract_approve(version_id=version.pk, actor=legal)
+            services.deal_transition(deal_id=deal.pk, actor=bot, transition=name)

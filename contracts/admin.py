@@ -1,0 +1,83 @@
+"""Admin: legal edits the clause library and publishes template versions; versions are read-only."""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Max
+from simple_history.admin import SimpleHistoryAdmin
+
+from contracts.models import ClauseDecision, ClauseType, ContractTemplate, ContractVersion
+
+
+@admin.register(ClauseType)
+class ClauseTypeAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "title", "banned", "needs_legal_review", "approval_group"]
+    list_filter = ["banned", "needs_legal_review", "approval_group"]
+    readonly_fields = ["code"]
+    filter_horizontal = ["required_by_patterns"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # the taxonomy is fixed (shared/DESIGN.md); its wording is legal's
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TemplateUploadForm(forms.ModelForm):
+    docx_file = forms.FileField(label="DOCX template", help_text="A docxtpl template (.docx)")
+
+    class Meta:
+        model = ContractTemplate
+        fields = ["pattern", "title", "html", "note"]
+
+
+@admin.register(ContractTemplate)
+class ContractTemplateAdmin(SimpleHistoryAdmin):
+    """Adding publishes the pattern's next version; old versions stay for their contracts."""
+
+    list_display = ["pattern", "version", "title", "docx_filename", "created_by", "created_at"]
+    list_filter = ["pattern"]
+    form = TemplateUploadForm
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_changeform_initial_data(self, request):
+        latest = ContractTemplate.objects.order_by("-created_at").first()
+        return {"html": latest.html, "title": latest.title} if latest else {}
+
+    def save_model(self, request, obj, form, change) -> None:
+        upload = form.cleaned_data["docx_file"]
+        obj.docx = upload.read()
+        obj.docx_filename = upload.name
+        obj.created_by = request.user
+        current = ContractTemplate.objects.filter(pattern=obj.pattern).aggregate(n=Max("version"))
+        obj.version = (current["n"] or 0) + 1
+        super().save_model(request, obj, form, change)
+
+
+class ReadOnlyAdmin(SimpleHistoryAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ContractVersion)
+class ContractVersionAdmin(ReadOnlyAdmin):
+    list_display = ["deal", "number", "state", "made_by", "created_by", "created_at"]
+    list_filter = ["state"]
+    list_select_related = ["deal", "created_by"]
+    search_fields = ["deal__name", "deal__crm_id"]
+
+
+@admin.register(ClauseDecision)
+class ClauseDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["version", "clause_index", "decided_by", "created_at"]
+    list_select_related = ["version__deal", "decided_by"]

@@ -1,0 +1,40 @@
+"""What every clause extraction backend is: notes in, proposed clauses out.
+
+Backends propose; `contracts.extraction.validate` decides what is kept, whatever the backend.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ProposedClause:
+    """A clause as a backend found it, before validation (params not yet checked)."""
+
+    type: str
+    params: dict[str, Any]
+    quote: str
+
+
+class ExtractionError(Exception):
+    """A backend could not extract; `retryable` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class ClauseExtractor(Protocol):
+    name: str
+
+    def extract(self, notes: str) -> list[ProposedClause]: ...
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The validated result: what the pipeline stores and `extract_clauses` prints."""
+
+    clauses: list[dict[str, Any]]
+    backend: str
+    dropped: list[dict[str, Any]] = field(default_factory=list)  # with the reason for each
+    fallback_reason: str = ""  # set when the configured backend failed and rules stood in

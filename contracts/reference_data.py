@@ -1,0 +1,94 @@
+"""Clause library, version 1 of every pattern's template, and who may do what with contracts.
+
+Used by the data migration (historical models) and by seed_demo (live models); idempotent.
+"""
+
+from django.apps.registry import Apps
+from django.contrib.auth.management import create_permissions
+
+from contracts.clause_library import CLAUSE_LIBRARY
+from contracts.document_templates import order_form_docx, order_form_html
+from dealdesk.patterns import CUSTOM_TERMS, ENTERPRISE_MSA, MULTI_PRODUCT, MULTI_YEAR_RAMP, SIMPLE
+
+TEMPLATE_TITLES = {
+    SIMPLE: "Order Form",
+    MULTI_PRODUCT: "Order Form",
+    MULTI_YEAR_RAMP: "Multi-Year Order Form",
+    CUSTOM_TERMS: "Order Form with Special Terms",
+    ENTERPRISE_MSA: "Enterprise Order Form",
+}
+_VIEW = [
+    "contracts.view_clausetype",
+    "contracts.view_contracttemplate",
+    "contracts.view_contractversion",
+    "contracts.view_clausedecision",
+]
+ROLE_PERMISSIONS = {
+    "Legal": [
+        *_VIEW,
+        "contracts.review_contract",
+        "contracts.change_clausetype",
+        "contracts.add_contracttemplate",
+    ],
+    "Deal Desk": _VIEW,
+    "Finance": _VIEW,
+    "Executive": _VIEW,
+}
+
+
+def install_contract_reference_data(apps: Apps) -> None:
+    app_config = apps.get_app_config("contracts")
+    models_module = getattr(app_config, "models_module", None)
+    app_config.models_module = models_module or True  # see dealdesk.reference_data
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = models_module
+
+    ClauseType = apps.get_model("contracts", "ClauseType")
+    ContractTemplate = apps.get_model("contracts", "ContractTemplate")
+    DealPattern = apps.get_model("dealdesk", "DealPattern")
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+
+    patterns = {p.code: p for p in DealPattern.objects.all()}
+    for position, row in enumerate(CLAUSE_LIBRARY):
+        code, title, wording, banned, review, group, required, defaults = row
+        clause_type, created = ClauseType.objects.get_or_create(
+            code=code,
+            defaults={
+                "title": title,
+                "wording": wording,
+                "banned": banned,
+                "needs_legal_review": review,
+                "approval_group": group,
+                "default_params": defaults,
+                "position": position,
+            },
+        )
+        if created:
+            clause_type.required_by_patterns.set([patterns[c] for c in required if c in patterns])
+
+    docx, html = None, None
+    for code, pattern in patterns.items():
+        if ContractTemplate.objects.filter(pattern=pattern).exists():
+            continue
+        docx, html = docx or order_form_docx(), html or order_form_html()
+        ContractTemplate.objects.create(
+            pattern=pattern,
+            version=1,
+            title=TEMPLATE_TITLES.get(code, "Order Form"),
+            docx=docx,
+            docx_filename="order-form-v1.docx",
+            html=html,
+            note="Shipped with Dealdesk.",
+        )
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        group = Group.objects.filter(name=role).first()
+        if group is None:
+            continue
+        group.permissions.add(
+            *[
+                Permission.objects.get(content_type__app_label=label, codename=codename)
+                for label, codename in (perm.split(".") for perm in perms)
+            ]
+        )

@@ -1,0 +1,132 @@
+"""Reads for the contract pages, with their joins done."""
+
+import difflib
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from pypdf import PdfReader
+
+from contracts.models import ContractVersion
+from dealdesk.selectors import visible_deals
+
+QUEUE_SORTS = {"created": "created_at", "deal": "deal__name", "account": "deal__account__name"}
+DEFAULT_QUEUE_SORT = "created"
+
+
+def contract_queue(
+    *, user: AbstractBaseUser, state: str = "legal_review", q: str = "", sort: str = ""
+) -> QuerySet[ContractVersion]:
+    """The review queue: by default what waits for legal (versions of deals still in review)."""
+    versions = ContractVersion.objects.filter(deal__in=visible_deals(user=user))
+    if state == "legal_review":
+        versions = versions.filter(state=state, deal__state="in_review")
+    elif state:
+        versions = versions.filter(state=state)
+    if q:
+        versions = versions.filter(
+            Q(deal__name__icontains=q)
+            | Q(deal__account__name__icontains=q)
+            | Q(deal__crm_id__iexact=q)
+        )
+    key = sort.lstrip("-") if sort.lstrip("-") in QUEUE_SORTS else DEFAULT_QUEUE_SORT
+    direction = "-" if sort.startswith("-") or not sort else ""
+    return versions.select_related("deal__account", "deal__pattern", "created_by").order_by(
+        f"{direction}{QUEUE_SORTS[key]}", f"{direction}pk"
+    )
+
+
+def contract_get(*, user: AbstractBaseUser, pk: int) -> ContractVersion:
+    return get_object_or_404(
+        ContractVersion.objects.filter(deal__in=visible_deals(user=user)).select_related(
+            "deal__account", "deal__pattern", "deal__owner", "template", "created_by", "supersedes"
+        ),
+        pk=pk,
+    )
+
+
+def deal_contract_versions(*, deal_id: int) -> list[ContractVersion]:
+    return list(
+        ContractVersion.objects.filter(deal_id=deal_id)
+        .select_related("created_by")
+        .defer("snapshot", "dropped_clauses")
+        .order_by("-number")
+    )
+
+
+@dataclass(frozen=True)
+class NoteSegment:
+    text: str
+    clause_index: int | None  # the clause this text is the quote of
+
+
+def highlighted_notes(notes: str, clauses: list[dict[str, Any]]) -> list[NoteSegment]:
+    """The notes cut into plain text and quotes, each quote pointing at its clause."""
+    spans = []
+    for index, clause in enumerate(clauses):
+        quote = clause.get("quote") or ""
+        start = notes.find(quote) if quote else -1
+        if start >= 0 and all(start >= e or start + len(quote) <= s for s, e, _ in spans):
+            spans.append((start, start + len(quote), index))
+    segments, pos = [], 0
+    for start, end, index in sorted(spans):
+        if start > pos:
+            segments.append(NoteSegment(notes[pos:start], None))
+        segments.append(NoteSegment(notes[start:end], index))
+        pos = end
+    if pos < len(notes):
+        segments.append(NoteSegment(notes[pos:], None))
+    return segments
+
+
+@dataclass(frozen=True)
+class ClauseChange:
+    kind: str  # added | removed | changed
+    title: str
+    before: dict | None
+    after: dict | None
+
+
+def clause_changes(old: list[dict], new: list[dict]) -> list[ClauseChange]:
+    """Clause-level differences, matching clauses by type and quote."""
+
+    def key(clause: dict) -> tuple:
+        return clause["type"], clause.get("quote", "")
+
+    old_by, new_by = {key(c): c for c in old}, {key(c): c for c in new}
+    changes = [
+        ClauseChange("removed", c["title"], c["params"], None)
+        for k, c in old_by.items()
+        if k not in new_by
+    ]
+    for k, clause in new_by.items():
+        if k not in old_by:
+            changes.append(ClauseChange("added", clause["title"], None, clause["params"]))
+        elif old_by[k]["params"] != clause["params"]:
+            changes.append(
+                ClauseChange("changed", clause["title"], old_by[k]["params"], clause["params"])
+            )
+    return changes
+
+
+def pdf_text(version: ContractVersion) -> str:
+    with version.pdf.open("rb") as handle:
+        reader = PdfReader(io.BytesIO(handle.read()))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def text_diff(old: ContractVersion, new: ContractVersion) -> list[str]:
+    """The documents' text changes, as unified-diff lines (headers and context included)."""
+    return list(
+        difflib.unified_diff(
+            pdf_text(old).splitlines(),
+            pdf_text(new).splitlines(),
+            fromfile=f"v{old.number}",
+            tofile=f"v{new.number}",
+            lineterm="",
+            n=1,
+        )
+    )

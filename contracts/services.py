@@ -1,0 +1,498 @@
+"""Every write to contracts: drafting a version, legal's clause decisions, approval.
+
+A version is never edited: drafting, redrafting and every clause edit publish a new version
+(its documents rendered, stored and hashed) that supersedes the current one, in one
+transaction with its history and audit events. Rendering happens before anything is written,
+so a failure leaves no half-made version.
+"""
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+from django_fsm import TransitionNotAllowed, can_proceed
+from pydantic import ValidationError
+
+from audit.services import audit_record
+from contracts.extraction import extract_clauses
+from contracts.models import (
+    CURRENT_STATES,
+    REVIEW_PERM,
+    ClauseDecision,
+    ContractState,
+    ContractTemplate,
+    ContractVersion,
+)
+from contracts.rendering import RenderingError, document_context, render_docx, render_pdf
+from contracts.snapshot import deal_snapshot, library, snapshot_hash, worded_clause
+from contracts.taxonomy import PARAMS, clean_params
+from dealdesk import services as deal_services
+from dealdesk.models import Deal, DealState
+from dealdesk.pricing import PricingError
+from dealdesk.roles import SegregationOfDutiesError, check_segregation_of_duties
+
+
+class ContractReviewError(ValueError):
+    """A review decision that cannot be taken as asked (the message says why)."""
+
+
+def template_for(deal: Deal) -> ContractTemplate | None:
+    """The pattern's newest template version: what new drafts are made with."""
+    return ContractTemplate.objects.filter(pattern_id=deal.pattern_id).order_by("-version").first()
+
+
+def contract_draft(*, deal_id: int, actor: AbstractBaseUser) -> ContractVersion | None:
+    """Pipeline step for a deal in drafting: extract, render, publish, submit the deal for review.
+
+    Idempotent: a deal that has left drafting was handled and nothing is done. Extraction
+    (maybe a network call) and rendering run before the transaction; a deal that cannot be
+    rendered goes to manual review with the reason and no version is written.
+    """
+    deal = Deal.objects.select_related("account", "pattern", "owner").get(pk=deal_id)
+    if deal.state != DealState.DRAFTING:
+        return None
+    template = template_for(deal)
+    if template is None:
+        _to_manual_review(deal, actor, f"no contract template for pattern {deal.pattern}")
+        return None
+    extraction = extract_clauses(deal.ae_notes)
+    clause_types = library()
+    try:
+        clauses = [worded_clause(c, clause_types, source="notes") for c in extraction.clauses]
+        present = {clause["type"] for clause in clauses}
+        for clause_type in clause_types.values():
+            required = deal.pattern_id in {p.pk for p in clause_type.required_by_patterns.all()}
+            if required and clause_type.code not in present:
+                standard = {"type": clause_type.code, "params": clause_type.default_params}
+                clauses.append(worded_clause(standard, clause_types, source="library"))
+        number = _next_number(deal)
+        snapshot = deal_snapshot(deal=deal, template=template, clauses=clauses, number=number)
+        documents = _render(template, snapshot, number)
+    except (RenderingError, PricingError) as exc:
+        _to_manual_review(deal, actor, f"contract cannot be rendered: {exc}")
+        return None
+    reasons = _review_reasons(deal, clauses, extraction.fallback_reason, extraction.dropped)
+    with transaction.atomic():
+        deal = Deal.objects.select_for_update().get(pk=deal_id)
+        if deal.state != DealState.DRAFTING:  # another run got here first
+            return None
+        previous = ContractVersion.objects.filter(deal=deal, state__in=CURRENT_STATES).first()
+        version = _publish(
+            deal=deal,
+            template=template,
+            snapshot=snapshot,
+            number=number,
+            documents=documents,
+            actor=actor,
+            made_by="redraft" if previous else "pipeline draft",
+            extractor=extraction.backend,
+            review_reasons=reasons,
+            dropped=extraction.dropped,
+            previous=previous,
+        )
+        deal_services.deal_transition(
+            deal_id=deal.pk,
+            actor=actor,
+            transition="submit_for_review",
+            reason=f"contract v{version.number} drafted",
+        )
+    return version
+
+
+def _to_manual_review(deal: Deal, actor: AbstractBaseUser, reason: str) -> None:
+    deal_services.deal_transition(
+        deal_id=deal.pk, actor=actor, transition="send_to_manual_review", reason=reason
+    )
+
+
+def _next_number(deal: Deal) -> int:
+    return (deal.contract_versions.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def _review_reasons(
+    deal: Deal, clauses: list[dict], fallback_reason: str, dropped: list[dict]
+) -> list[str]:
+    """Why legal must read this draft; empty when nothing in it needs legal."""
+    reasons = []
+    if deal.pattern.requires_legal_review:
+        reasons.append(f"pattern {deal.pattern.name} requires legal review")
+    for clause in clauses:
+        if clause["banned"]:
+            reasons.append(f"banned clause: {clause['title']}")
+        elif clause["needs_legal_review"] and clause["source"] == "notes":
+            reasons.append(f"clause needs legal review: {clause['title']}")
+    if fallback_reason:
+        reasons.append(fallback_reason)
+    ungrounded = [d for d in dropped if d["reason"].startswith("ungrounded")]
+    if ungrounded:
+        reasons.append(f"{len(ungrounded)} extracted clause(s) dropped as ungrounded")
+    return reasons
+
+
+def _render(template: ContractTemplate, snapshot: dict, number: int) -> dict[str, bytes]:
+    context = document_context(snapshot, version_number=number)
+    return {
+        "docx": render_docx(bytes(template.docx), context),
+        "pdf": render_pdf(template.html, context),
+    }
+
+
+def _publish(
+    *,
+    deal: Deal,
+    template: ContractTemplate,
+    snapshot: dict,
+    number: int,
+    documents: dict[str, bytes],
+    actor: AbstractBaseUser,
+    made_by: str,
+    extractor: str,
+    review_reasons: list[str],
+    dropped: list[dict],
+    previous: ContractVersion | None,
+) -> ContractVersion:
+    """Store the documents and write the version, superseding `previous`. Call in a transaction."""
+    if previous is not None:
+        previous.supersede(reason=f"superseded by v{number}: {made_by}")
+        previous._history_user, previous._change_reason = actor, f"superseded by v{number}"
+        previous.save()
+        audit_record(
+            actor=actor,
+            obj=previous,
+            action="contract.superseded",
+            after={"state": previous.state, "by_number": number},
+            reason=made_by,
+        )
+    hashes = {kind: hashlib.sha256(content).hexdigest() for kind, content in documents.items()}
+    version = ContractVersion(
+        deal=deal,
+        number=number,
+        template=template,
+        snapshot=snapshot,
+        content_hash=snapshot_hash(snapshot),
+        docx_sha256=hashes["docx"],
+        pdf_sha256=hashes["pdf"],
+        created_by=actor,
+        made_by=made_by,
+        extractor=extractor,
+        review_reasons=review_reasons,
+        dropped_clauses=dropped,
+        supersedes=previous,
+    )
+    stem = f"{deal.crm_id}-v{number}"
+    version.docx.save(
+        f"{stem}-{hashes['docx'][:12]}.docx", ContentFile(documents["docx"]), save=False
+    )
+    version.pdf.save(f"{stem}-{hashes['pdf'][:12]}.pdf", ContentFile(documents["pdf"]), save=False)
+    # A rolled-back transaction must not leave documents behind that no version names.
+    stored = [version.docx.name, version.pdf.name]
+    try:
+        if review_reasons:
+            version.submit_for_legal_review(reason="; ".join(review_reasons))
+        version._history_user, version._change_reason = actor, made_by
+        version.save()
+        audit_record(
+            actor=actor,
+            obj=version,
+            action="contract.drafted",
+            after={"state": version.state, "number": number, "content_hash": version.content_hash},
+            data={"made_by": made_by, "extractor": extractor, "review_reasons": review_reasons},
+            reason=made_by,
+        )
+        for kind in ("docx", "pdf"):
+            audit_record(
+                actor=actor,
+                obj=version,
+                action="contract.document_generated",
+                data={"kind": kind, "file": getattr(version, kind).name, "sha256": hashes[kind]},
+            )
+    except Exception:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return version
+
+
+@transaction.atomic
+def contract_void_for_cancelled_deal(
+    *, deal_id: int, actor: AbstractBaseUser
+) -> ContractVersion | None:
+    """Pipeline step for a cancelled deal: its live contract version is void. Idempotent."""
+    deal = Deal.objects.select_for_update().get(pk=deal_id)
+    version = ContractVersion.objects.filter(deal=deal, state__in=CURRENT_STATES).first()
+    if deal.state != DealState.CANCELLED or version is None:
+        return None
+    before = {"state": version.state}
+    version.void(reason=f"deal cancelled: {deal.state_reason}")
+    version._history_user, version._change_reason = actor, "deal cancelled"
+    version.save()
+    audit_record(
+        actor=actor,
+        obj=version,
+        action="contract.voided",
+        before=before,
+        after={"state": version.state},
+        reason=deal.state_reason,
+    )
+    return version
+
+
+# --- legal review -------------------------------------------------------------------------
+
+
+def _reviewable(
+    version_id: int, actor: AbstractBaseUser, *, deciding: bool = False
+) -> ContractVersion:
+    """The version locked for `actor` to work on, or why not (state, permission, SoD).
+
+    Anyone in Legal but the deal's owner may edit; deciding on the draft (approve, send
+    back) is also refused to whoever last edited its clauses.
+    """
+    version = (
+        ContractVersion.objects.select_for_update()
+        .select_related("deal", "template")
+        .get(pk=version_id)
+    )
+    if not actor.has_perm(REVIEW_PERM):
+        raise PermissionDenied(f"{actor} may not review contracts")
+    if version.state not in (ContractState.DRAFT, ContractState.LEGAL_REVIEW):
+        raise TransitionNotAllowed(
+            f"contract v{version.number} is {version.get_state_display().lower()}"
+        )
+    if version.deal.state != DealState.IN_REVIEW:
+        raise TransitionNotAllowed(f"deal {version.deal_id} is not in review")
+    if deciding:
+        check_segregation_of_duties(user=actor, deal=version.deal)
+    elif version.deal.owner_id == actor.pk:
+        raise SegregationOfDutiesError(f"{actor} owns deal {version.deal_id} and cannot review it")
+    return version
+
+
+def _clause_at(version: ContractVersion, index: int) -> dict[str, Any]:
+    if not 0 <= index < len(version.clauses):
+        raise ContractReviewError(f"contract v{version.number} has no clause {index + 1}")
+    return version.clauses[index]
+
+
+@transaction.atomic
+def contract_clause_accept(
+    *, version_id: int, clause_index: int, actor: AbstractBaseUser, note: str = ""
+) -> ClauseDecision:
+    version = _reviewable(version_id, actor)
+    clause = _clause_at(version, clause_index)
+    if clause["banned"]:
+        raise ContractReviewError(
+            f"{clause['title']} is banned: reject it or edit it to another type"
+        )
+    decision, created = ClauseDecision.objects.get_or_create(
+        version=version, clause_index=clause_index, defaults={"decided_by": actor, "note": note}
+    )
+    if created:
+        audit_record(
+            actor=actor,
+            obj=version,
+            action="contract.clause_accepted",
+            data={"index": clause_index, "type": clause["type"], "params": clause["params"]},
+            reason=note,
+        )
+    return decision
+
+
+def contract_clause_edit(
+    *,
+    version_id: int,
+    clause_index: int,
+    params: dict[str, Any],
+    actor: AbstractBaseUser,
+    reason: str,
+) -> ContractVersion:
+    def change(clauses: list[dict], clause_types) -> tuple[list[dict], dict]:
+        old = clauses[clause_index]
+        try:
+            cleaned = clean_params(old["type"], params)
+        except ValidationError as exc:
+            raise ContractReviewError(_problems(exc)) from exc
+        edited = worded_clause({**old, "params": cleaned}, clause_types, source="legal")
+        edited["quote"] = old["quote"]
+        new = [*clauses[:clause_index], edited, *clauses[clause_index + 1 :]]
+        return new, {
+            "index": clause_index,
+            "type": old["type"],
+            "before": old["params"],
+            "after": cleaned,
+        }
+
+    return _revise(version_id, clause_index, actor, reason, "contract.clause_edited", change)
+
+
+def contract_clause_reject(
+    *, version_id: int, clause_index: int, actor: AbstractBaseUser, reason: str
+) -> ContractVersion:
+    def change(clauses: list[dict], clause_types) -> tuple[list[dict], dict]:
+        old = clauses[clause_index]
+        new = [*clauses[:clause_index], *clauses[clause_index + 1 :]]
+        return new, {
+            "index": clause_index,
+            "type": old["type"],
+            "params": old["params"],
+            "quote": old["quote"],
+        }
+
+    return _revise(version_id, clause_index, actor, reason, "contract.clause_rejected", change)
+
+
+def contract_clause_add(
+    *,
+    version_id: int,
+    clause_type: str,
+    params: dict[str, Any],
+    actor: AbstractBaseUser,
+    reason: str,
+) -> ContractVersion:
+    if clause_type not in PARAMS:
+        raise ContractReviewError(f"unknown clause type {clause_type!r}")
+
+    def change(clauses: list[dict], clause_types) -> tuple[list[dict], dict]:
+        try:
+            cleaned = clean_params(clause_type, params)
+        except ValidationError as exc:
+            raise ContractReviewError(_problems(exc)) from exc
+        added = worded_clause(
+            {"type": clause_type, "params": cleaned}, clause_types, source="legal"
+        )
+        return [*clauses, added], {"type": clause_type, "params": cleaned}
+
+    return _revise(version_id, None, actor, reason, "contract.clause_added", change)
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors()
+    )
+
+
+@transaction.atomic
+def _revise(
+    version_id: int,
+    clause_index: int | None,
+    actor: AbstractBaseUser,
+    reason: str,
+    action: str,
+    change: Callable[[list[dict], dict], tuple[list[dict], dict]],
+) -> ContractVersion:
+    """A clause edit: a new version with the changed clauses supersedes the reviewed one."""
+    if not reason.strip():
+        raise ContractReviewError("say why: a reason is required")
+    version = _reviewable(version_id, actor)
+    deal = Deal.objects.select_for_update().get(pk=version.deal_id)
+    if clause_index is not None:
+        _clause_at(version, clause_index)
+    try:
+        clauses, detail = change(list(version.clauses), library())
+        number = _next_number(deal)
+        snapshot = {
+            **version.snapshot,
+            "clauses": clauses,
+            "reference": f"{deal.crm_id}-{number}",
+        }
+        documents = _render(version.template, snapshot, number)
+    except RenderingError as exc:
+        raise ContractReviewError(str(exc)) from exc
+    new = _publish(
+        deal=deal,
+        template=version.template,
+        snapshot=snapshot,
+        number=number,
+        documents=documents,
+        actor=actor,
+        made_by=f"legal edit: {reason}",
+        extractor=version.extractor,
+        # Legal is already reading it: the new version stays in review.
+        review_reasons=version.review_reasons or [f"edited by {actor.get_username()}"],
+        dropped=version.dropped_clauses,
+        previous=version,
+    )
+    _carry_over_decisions(version, new)
+    # Segregation of duties: whoever last edited the clauses may not approve the deal.
+    deal.terms_edited_by = actor
+    deal._history_user, deal._change_reason = actor, f"clauses edited on contract v{number}"
+    deal.save()
+    audit_record(actor=actor, obj=new, action=action, data=detail, reason=reason)
+    return new
+
+
+def _carry_over_decisions(old: ContractVersion, new: ContractVersion) -> None:
+    """Clauses legal accepted and did not change stay accepted on the new version."""
+    accepted = {
+        _identity(old.clauses[d.clause_index]): d
+        for d in old.decisions.all()
+        if d.clause_index < len(old.clauses)
+    }
+    for index, clause in enumerate(new.clauses):
+        if decision := accepted.get(_identity(clause)):
+            ClauseDecision.objects.create(
+                version=new, clause_index=index, decided_by=decision.decided_by, note=decision.note
+            )
+
+
+def _identity(clause: dict) -> tuple:
+    return clause["type"], repr(sorted(clause["params"].items())), clause["quote"]
+
+
+@transaction.atomic
+def contract_approve(
+    *, version_id: int, actor: AbstractBaseUser, note: str = ""
+) -> ContractVersion:
+    """Legal approves the draft as it stands: every clause accepted, none banned."""
+    version = _reviewable(version_id, actor, deciding=True)
+    banned = [c["title"] for c in version.clauses if c["banned"]]
+    if banned:
+        raise ContractReviewError(f"remove the banned clause(s) first: {', '.join(banned)}")
+    if not can_proceed(version.approve):
+        raise TransitionNotAllowed(f"contract v{version.number} is {version.state}")
+    decided = set(version.decisions.values_list("clause_index", flat=True))
+    for index in range(len(version.clauses)):
+        if index not in decided:
+            ClauseDecision.objects.create(
+                version=version, clause_index=index, decided_by=actor, note=note
+            )
+    before = {"state": version.state}
+    version.approve(reason=note or "approved by legal")
+    version._history_user, version._change_reason = actor, note or "approved"
+    version.save()
+    audit_record(
+        actor=actor,
+        obj=version,
+        action="contract.approved",
+        before=before,
+        after={"state": version.state, "content_hash": version.content_hash},
+        reason=note,
+    )
+    return version
+
+
+@transaction.atomic
+def contract_request_changes(
+    *, version_id: int, actor: AbstractBaseUser, reason: str
+) -> ContractVersion:
+    """Legal sends the deal back; the next draft supersedes this version."""
+    if not reason.strip():
+        raise ContractReviewError("say why: a reason is required")
+    version = _reviewable(version_id, actor, deciding=True)
+    audit_record(
+        actor=actor,
+        obj=version,
+        action="contract.changes_requested",
+        data={"number": version.number},
+        reason=reason,
+    )
+    deal_services.deal_transition(
+        deal_id=version.deal_id, actor=actor, transition="request_changes", reason=reason
+    )
+    return version
