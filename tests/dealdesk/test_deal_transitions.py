@@ -102,6 +102,15 @@ def test_cancel_needs_a_reason_and_records_it(desk_user):
     assert event.reason == "customer withdrew"
 
 
+def test_a_long_reason_is_kept_whole_in_history_and_audit(desk_user):
+    reason = "The customer's procurement withdrew the PO; " * 40  # ~1,800 characters
+    deal = services.deal_transition(
+        deal_id=DealFactory().pk, actor=desk_user, transition="cancel", reason=reason
+    )
+    assert deal.history.latest().history_change_reason == reason
+    assert AuditEvent.objects.get(action="deal.cancel").reason == reason
+
+
 def test_legal_can_request_changes_on_a_deal_in_review(make_user, pipeline_user):
     deal = DealFactory()
     for transition, _ in HAPPY_PATH[:2]:
