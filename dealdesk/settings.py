@@ -146,10 +146,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
-# Celery: with no broker, tasks run eagerly in-process so a laptop needs no Redis.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Celery: with no broker, tasks run eagerly in-process so a laptop needs no Redis. The
+# in-memory broker then stands in for Celery's default AMQP on localhost, for what still asks
+# for a connection when eager (a chunked group does, and kombu warns of a missing host).
+_broker = env.str("CELERY_BROKER_URL", default="")
+CELERY_BROKER_URL = _broker or "memory://localhost/"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = not _broker
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
