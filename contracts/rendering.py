@@ -87,7 +87,7 @@ def document_context(snapshot: dict[str, Any], *, version_number: int) -> dict[s
                 "discount": f"{Decimal(line['discount_pct']).normalize():f} %",
                 "net_unit": money(Decimal(line["net_unit_price"])),
                 "per": _INTERVAL_LABEL.get(line["interval"], line["interval"]),
-                "total": m(line["line_total"]),
+                "total": m(line["term_total"]),
             }
             for line in snapshot["lines"]
         ],

@@ -44,6 +44,7 @@ def deal_snapshot(
 ) -> dict[str, Any]:
     lines = deal_lines(deal=deal)
     pricing: PricingResult = deal_pricing(deal, lines)
+    term_totals = pricing.term_totals()
     account = deal.account
     signer = deal.contact_roles.select_related("contact").order_by("-is_primary", "pk").first()
     return {
@@ -90,6 +91,7 @@ def deal_snapshot(
                 "net_unit_price": str(line.net_unit_price),
                 "interval": line.product.billing_interval,
                 "line_total": str(pricing.line_totals[str(line.pk)]),
+                "term_total": str(term_totals[str(line.pk)]),
             }
             for line in lines
         ],

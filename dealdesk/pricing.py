@@ -146,6 +146,15 @@ class PricingResult:
         """Sum of line_totals: what the CRM's Opportunity.Amount should be."""
         return sum(self.line_totals.values(), _zero(self.currency))
 
+    def term_totals(self) -> dict[str, Decimal]:
+        """Each line's rounded charges over the whole term: what an order form shows as the
+        line's total, and they add up to TCV."""
+        totals = dict.fromkeys(self.line_totals, _zero(self.currency))
+        for period in self.periods:
+            for charge in period.charges:
+                totals[charge.line_key] += charge.amount
+        return totals
+
 
 def minor_unit(currency: str) -> int:
     """ISO 4217 exponent of `currency` (2 for USD, 0 for JPY, 3 for KWD)."""

@@ -75,7 +75,7 @@ def order_form_docx() -> bytes:
     document.add_heading("Pricing", level=2)
     _loop_table(
         document,
-        ["SKU", "Product", "Year", "Qty", "List unit", "Discount", "Net unit", "Per", "Line total"],
+        ["SKU", "Product", "Year", "Qty", "List unit", "Discount", "Net unit", "Per", "Term total"],
         "line in lines",
         [
             "{{ line.sku }}",

@@ -46,6 +46,10 @@ def test_docx_pricing_table_has_one_row_per_line(new_deal):
     assert [row[0] for row in body] == ["PLAT-GROWTH", "SEAT-STD", "SEAT-STD"]
     assert [row[2] for row in body] == ["1", "1", "2"]
     assert body[0][5] == "10 %"
+    # Each line's total is over the whole term, so the column adds up to TCV.
+    assert rows[0][-1] == "Term total"
+    term_totals = [Decimal(row[-1].split()[0].replace(",", "")) for row in body]
+    assert sum(term_totals) == deal.tcv
     text = "\n".join(p.text for p in document.paragraphs)
     assert "Customer shall pay each undisputed invoice within 60 days" in text
     assert money(deal.tcv, "USD") in text

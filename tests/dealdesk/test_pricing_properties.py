@@ -137,6 +137,7 @@ def test_charges_over_the_term_sum_to_tcv(deal):
 
     assert sum(all_charges(result)) == result.tcv
     assert sum(segment.total for segment in result.ramp) == result.tcv
+    assert sum(result.term_totals().values()) == result.tcv
 
 
 @SLOW
