@@ -5,6 +5,7 @@ from approvals.selectors import (
     deal_requests,
     groups_acting_for,
     latest_gate_run,
+    reapproval_changes,
 )
 
 register = template.Library()
@@ -16,11 +17,15 @@ def approvals_panel(context, deal):
     user = context["request"].user
     visible = user.has_perm("approvals.view_approvalrequest")
     version = current_version(deal) if visible else None
+    requests = deal_requests(deal_id=deal.pk) if visible else []
+    for request in requests:
+        # The re-approval view: what changed since this group last granted the deal.
+        request.changes = reapproval_changes(request) if request.state == "pending" else []
     return {
         "visible": visible,
         "deal": deal,
         "gate_run": latest_gate_run(version) if version else None,
-        "requests": deal_requests(deal_id=deal.pk) if visible else [],
+        "requests": requests,
         "acting_for": groups_acting_for(user) if visible else set(),
         "next": context["request"].get_full_path(),
     }

@@ -1,16 +1,20 @@
 """The approvals step of the real pipeline: gates, requests step by step, the deal approved."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
 
 from approvals.models import ApprovalRequest, ApprovalRule, GateRun
 from approvals.selectors import current_version, reapproval_changes
 from approvals.services import approval_request_decide
+from approvals.tasks import remind
 from audit.models import AuditEvent
 from contracts import services as contracts
 
@@ -146,7 +150,7 @@ def test_a_policy_change_does_not_alter_an_open_request(won_deal):
 
 
 def test_a_clause_edit_supersedes_granted_approvals_and_shows_what_changed(
-    won_deal, approvers, django_capture_on_commit_callbacks
+    client, won_deal, approvers, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
     deal = won_deal(notes=NET_90)
@@ -173,6 +177,11 @@ def test_a_clause_edit_supersedes_granted_approvals_and_shows_what_changed(
     changes = reapproval_changes(new)
     assert ("clause payment_terms", '{"net_days": 90}', '{"net_days": 75}') in changes
     assert all(not what.startswith("line") for what, _, _ in changes)
+    # The deal page's re-approval view shows it to the approver.
+    client.force_login(approvers["Finance"])
+    page = client.get(reverse("deal-detail", args=[deal.pk])).content.decode()
+    assert f'data-testid="changes-{new.pk}"' in page
+    assert "clause payment_terms: {&quot;net_days&quot;: 90} → {&quot;net_days&quot;: 75}" in page
 
 
 def test_explain_approvals_prints_gates_rules_and_requests(won_deal):
@@ -192,3 +201,16 @@ def test_explain_approvals_prints_gates_rules_and_requests(won_deal):
         assert explained["requests"][0]["state"] == "pending"
     with pytest.raises(CommandError, match="no deal"):
         call_command("explain_approvals", "006NOPE")
+
+
+def test_the_daily_reminder_mails_groups_with_requests_past_the_sla(won_deal, approvers):
+    deal = won_deal(notes=NET_90)
+    mail.outbox.clear()
+    assert remind() == 0  # just opened: within the SLA, nobody is reminded
+    assert mail.outbox == []
+    ApprovalRequest.objects.filter(deal=deal).update(
+        created_at=timezone.now() - timedelta(hours=25)
+    )
+    assert remind() == 1
+    assert mail.outbox[0].to == ["Fin@x.test"]
+    assert "1 approval request(s) waiting more than 24 h" in mail.outbox[0].subject
