@@ -209,6 +209,8 @@ def approval_queue(*, user: AbstractBaseUser) -> QuerySet[ApprovalRequest]:
         ApprovalRequest.objects.filter(state=R.PENDING, group__in=list(groups_acting_for(user)))
         .select_related("group", "deal", "deal__account", "contract_version")
         .prefetch_related("contract_version__gate_runs")
+        # A version's snapshot is every line of the deal: the queue shows none of it.
+        .defer("contract_version__snapshot", "deal__ae_notes")
         .order_by("created_at", "pk")
     )
 
