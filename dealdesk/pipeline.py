@@ -9,6 +9,10 @@ back transition must start nothing). Later capabilities add their rows here.
     Deal:drafting ─▶ draft the contract (extract clauses, render) ─▶ Deal:in_review
     Deal:changes_requested ─(a person redrafts)─▶ Deal:drafting ─▶ a new contract version
     Deal:cancelled ─▶ its live contract version is voided
+    Deal:in_review ─▶ gates + policy ─▶ approval requests, step by step (or changes_requested)
+    ApprovalRequest:approved/rejected, ContractVersion:approved/superseded ─▶ re-evaluate:
+        next step opens, or the deal is approved (all granted, contract approved or needing
+        no legal review), or it goes back (a rejection); a new version supersedes requests
 """
 
 import threading
@@ -23,6 +27,11 @@ NEXT_STEP: dict[tuple[str, str], str] = {
     ("dealdesk.deal", "new"): "dealdesk.tasks.deal_classify_and_price",
     ("dealdesk.deal", "drafting"): "contracts.tasks.contract_draft",
     ("dealdesk.deal", "cancelled"): "contracts.tasks.contract_void_for_cancelled_deal",
+    ("dealdesk.deal", "in_review"): "approvals.tasks.evaluate_deal",
+    ("approvals.approvalrequest", "approved"): "approvals.tasks.evaluate_after_decision",
+    ("approvals.approvalrequest", "rejected"): "approvals.tasks.evaluate_after_decision",
+    ("contracts.contractversion", "approved"): "approvals.tasks.evaluate_after_contract",
+    ("contracts.contractversion", "superseded"): "approvals.tasks.evaluate_after_contract",
 }
 
 

@@ -55,6 +55,8 @@ def navigation_for(user: AbstractBaseUser) -> list[tuple[str, str]]:
     items = [("Deals", reverse("deal-list"))]
     if user.has_perm("contracts.view_contractversion"):
         items.append(("Legal review", reverse("contract-review-queue")))
+    if user.has_perm("approvals.decide_approvalrequest"):
+        items.append(("My approvals", reverse("my-approvals")))
     if user.has_perm("dealdesk.view_syncrun"):
         items.append(("CRM sync", reverse("crm-sync")))
     if user.is_staff and user.has_perm("dealdesk.change_product"):

@@ -222,6 +222,13 @@ CONTRACT_PROVIDER = {
     ),
 }
 
+# Approvals (issue 5): requests waiting longer than the SLA are reminded daily.
+APPROVAL_SLA_HOURS = env.int("APPROVAL_SLA_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["approvals-reminder-daily"] = {
+    "task": "approvals.remind",
+    "schedule": crontab(hour=env.int("APPROVAL_REMINDER_HOUR", default=8), minute=0),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -19,4 +19,5 @@ urlpatterns = [
         "crm/drift/<int:pk>/<slug:decision>/", crm_views.crm_drift_decide, name="crm-drift-decide"
     ),
     path("contracts/", include("contracts.urls")),
+    path("approvals/", include("approvals.urls")),
 ]

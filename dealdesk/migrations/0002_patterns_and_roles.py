@@ -18,6 +18,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ("dealdesk", "0001_initial"),
         ("audit", "0001_initial"),
+        # create_permissions below needs auth's 255-character permission names: without
+        # this edge a migration plan may run it first (PostgreSQL refuses longer names).
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -13,6 +13,25 @@ def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+APPROVAL_STEPS = [
+    ("dealdesk.deal", "in_review"),
+    ("approvals.approvalrequest", "approved"),
+    ("approvals.approvalrequest", "rejected"),
+    ("contracts.contractversion", "approved"),
+    ("contracts.contractversion", "superseded"),
+]
+
+
+@pytest.fixture(autouse=True)
+def stop_before_approvals(monkeypatch):
+    """These tests are about drafting and legal review: the flow stops before approvals
+    (tests/approvals runs it end to end), so a deal stays in review for Legal to act on."""
+    from dealdesk import pipeline
+
+    for key in APPROVAL_STEPS:
+        monkeypatch.delitem(pipeline.NEXT_STEP, key)
+
+
 @pytest.fixture
 def new_deal(db, pipeline_user, django_capture_on_commit_callbacks):
     """new_deal(notes=..., legal_name=...) runs a won deal through the real pipeline."""

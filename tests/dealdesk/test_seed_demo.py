@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import F
 
+from approvals.models import ApprovalRequest, GateRun
 from dealdesk.models import Deal, DealLine, Product
 from dealdesk.roles import Role
 
@@ -37,6 +38,25 @@ def test_seed_demo_builds_a_realistic_company_and_a_second_run_changes_nothing(
     assert Deal.objects.exclude(ae_notes="").count() >= 30
     assert not Deal.objects.filter(state="drafting", pattern=None).exists()
     assert not DealLine.objects.exclude(product__currency=F("deal__currency")).exists()
+    # Approvals: deals past review got there through passed gates and granted requests;
+    # deals in review show what they wait for.
+    past_review = Deal.objects.exclude(
+        state__in=[
+            "new",
+            "drafting",
+            "in_review",
+            "changes_requested",
+            "manual_review",
+            "cancelled",
+        ]
+    )
+    # 18 planned; an in_review deal that needs no approval and no legal review moves on.
+    assert past_review.count() >= 18
+    assert not ApprovalRequest.objects.filter(deal__in=past_review, state="pending").exists()
+    assert ApprovalRequest.objects.filter(deal__in=past_review, state="approved").exists()
+    gated = GateRun.objects.filter(contract_version__deal__in=past_review, passed=True)
+    assert gated.values("contract_version__deal").distinct().count() == past_review.count()
+    assert ApprovalRequest.objects.filter(deal__state="in_review", state="pending").exists()
 
     before = _row_counts()
     with django_capture_on_commit_callbacks(execute=True):

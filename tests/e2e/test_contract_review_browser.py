@@ -43,6 +43,8 @@ def drafted(settings, tmp_path):
             start_date=date(2026, 2, 1),
             term_months=12,
             ae_notes=NOTES,
+            # As the CRM prices it, so the approval gates let the deal stay in review.
+            crm_amount=Decimal("32400.00"),
             lines=[LineSpec(product, Decimal(1), Decimal(10))],
             contacts=[ContactSpec(signer, "Signer", True)],
         ),

@@ -49,8 +49,10 @@ def test_deal_desk_resumes_a_deal_from_manual_review(page, live_server, login, s
     page.select_option("#id_resume_pattern", "multi_product")
     page.fill("form:has(#id_resume_pattern) textarea", "Co-term checked with finance")
     page.click("text=Resume drafting")
-    # Drafting is a pipeline step: the contract is drafted at once and the deal is in review.
-    expect(page.get_by_test_id("deal-state")).to_have_text("In review")
+    # Drafting is a pipeline step: the contract is drafted at once and the deal goes to
+    # review, where the approval gates pass and, needing no approval, it is approved.
+    expect(page.get_by_test_id("deal-state")).to_have_text("Approved")
+    expect(page.get_by_test_id("timeline")).to_contain_text("deal.submit_for_review")
     expect(page.get_by_test_id("timeline")).to_contain_text("deal.resume")
     expect(page.get_by_test_id("contract-versions")).to_contain_text("v1")
 

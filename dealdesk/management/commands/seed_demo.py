@@ -15,6 +15,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from approvals import services as approval_services
+from approvals.models import ApprovalRequest
 from contracts import services as contract_services
 from contracts.reference_data import install_contract_reference_data
 from dealdesk import pipeline, services
@@ -485,7 +487,31 @@ class Command(BaseCommand):
                 reason="Liability wording conflicts with the MSA; ask AE to confirm the cap.",
             )
             return
+        # Gates run and approval requests open as the pipeline would (it is held here).
+        approval_services.approvals_evaluate(deal_id=deal.pk, actor=bot)
         for name in PATH_TO[target][1:]:
             if name == "approve":
-                contract_services.contract_approve(version_id=version.pk, actor=legal)
+                version.refresh_from_db()
+                if version.state == "legal_review":
+                    contract_services.contract_approve(version_id=version.pk, actor=legal)
+                self._grant_approvals(deal, users, bot)
+                continue  # approvals_evaluate approved the deal once everything was granted
             services.deal_transition(deal_id=deal.pk, actor=bot, transition=name)
+
+    def _grant_approvals(self, deal: Deal, users, bot) -> None:
+        """Each open request approved by the demo user of its group, step after step."""
+        deciders = {
+            user.groups.first().name: user for user in users.values() if user.groups.exists()
+        }
+        approval_services.approvals_evaluate(deal_id=deal.pk, actor=bot)  # legal approved
+        while pending := list(
+            ApprovalRequest.objects.filter(deal=deal, state="pending").select_related("group")
+        ):
+            for request in pending:
+                approval_services.approval_request_decide(
+                    request_id=request.pk,
+                    actor=deciders[request.group.name],
+                    approve=True,
+                    reason="Within what we agreed for this account.",
+                )
+            approval_services.approvals_evaluate(deal_id=deal.pk, actor=bot)

@@ -1,0 +1,68 @@
+"""Admin: Finance edits the policy, rates and delegations; gate runs and requests are the
+system's (read-only), decided from the admin only through the service's actions."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from simple_history.admin import SimpleHistoryAdmin
+
+from approvals.models import (
+    ApprovalDelegation,
+    ApprovalRequest,
+    ApprovalRule,
+    GateRun,
+    PolicyExchangeRate,
+)
+from approvals.services import ApprovalError, approval_request_decide
+from dealdesk.admin import ReadOnlyAdmin
+
+
+@admin.register(ApprovalRule)
+class ApprovalRuleAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "step", "group", "active", "discount_pct_above", "tcv_above"]
+    list_filter = ["active", "step", "group"]
+    filter_horizontal = ["patterns", "clause_types"]
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deactivate instead: decided requests name their rules
+
+
+@admin.register(PolicyExchangeRate)
+class PolicyExchangeRateAdmin(SimpleHistoryAdmin):
+    list_display = ["currency", "usd_per_unit", "updated_at"]
+
+
+@admin.register(ApprovalDelegation)
+class ApprovalDelegationAdmin(SimpleHistoryAdmin):
+    list_display = ["delegate", "delegator", "group", "starts_at", "ends_at"]
+    list_filter = ["group"]
+
+
+@admin.register(GateRun)
+class GateRunAdmin(ReadOnlyAdmin):
+    list_display = ["contract_version", "passed", "created_at"]
+    list_filter = ["passed"]
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(ReadOnlyAdmin):
+    list_display = ["deal", "step", "group", "state", "decided_by", "created_at"]
+    list_filter = ["state", "group"]
+    list_select_related = ["deal", "group", "decided_by"]
+    search_fields = ["deal__name", "deal__crm_id"]
+    actions = ["approve_selected"]
+
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm("approvals.change_approvalrequest")
+
+    @admin.action(description="Approve the selected requests", permissions=["approve"])
+    def approve_selected(self, request, queryset) -> None:
+        # The same service as the pages: state, group, delegation and SoD checked per request.
+        for approval_request in queryset:
+            try:
+                approval_request_decide(
+                    request_id=approval_request.pk, actor=request.user, approve=True
+                )
+                self.message_user(request, f"approved: {approval_request}")
+            except (ApprovalError, PermissionDenied) as exc:
+                self.message_user(request, f"{approval_request}: {exc}", messages.ERROR)

@@ -1,0 +1,206 @@
+"""Approvals: the policy Finance edits, gate runs per contract version, approval requests.
+
+A request is bound to the content hash of the contract version it approves and freezes the
+rules and reasons that opened it, so neither a later policy change nor a new version can
+alter what someone decided: a new version supersedes the old requests instead.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from approvals.policy import Rule
+from contracts.models import ClauseType, ContractVersion
+from dealdesk.models import Deal, DealPattern, TimestampedModel
+
+
+class PolicyExchangeRate(TimestampedModel):
+    """Finance's rate for comparing a TCV in `currency` with the policy's USD thresholds."""
+
+    currency = models.CharField(max_length=3, unique=True)
+    usd_per_unit = models.DecimalField(max_digits=12, decimal_places=6)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["currency"]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.usd_per_unit} USD"
+
+
+class ApprovalRule(TimestampedModel):
+    """One row of the approval matrix; `as_rule()` hands it to approvals.policy."""
+
+    name = models.CharField(max_length=120, unique=True)
+    step = models.PositiveSmallIntegerField(default=1)
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(default=True)
+    # Conditions: each one set must hold for the rule to fire (none set: every deal).
+    discount_pct_above = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+    tcv_above = models.DecimalField(
+        "TCV above (USD)", max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    term_months_above = models.PositiveSmallIntegerField(null=True, blank=True)
+    payment_net_days_above = models.PositiveSmallIntegerField(null=True, blank=True)
+    patterns = models.ManyToManyField(DealPattern, blank=True, related_name="+")
+    clause_types = models.ManyToManyField(ClauseType, blank=True, related_name="+")
+    any_banned_clause = models.BooleanField(default=False)
+    any_review_clause = models.BooleanField(
+        default=False, help_text="A clause type that needs legal review is in the contract."
+    )
+    below_floor = models.BooleanField(default=False, help_text="A line is below its floor price.")
+
+    history = HistoricalRecords(m2m_fields=[patterns, clause_types])
+
+    class Meta:
+        ordering = ["step", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_rule(self) -> Rule:
+        """Needs `group`, `patterns` and `clause_types` loaded (see selectors.active_rules)."""
+        return Rule(
+            id=self.pk,
+            name=self.name,
+            step=self.step,
+            group=self.group.name,
+            discount_pct_above=self.discount_pct_above,
+            tcv_above=self.tcv_above,
+            term_months_above=self.term_months_above,
+            payment_net_days_above=self.payment_net_days_above,
+            patterns=frozenset(p.code for p in self.patterns.all()),
+            clause_types=frozenset(c.code for c in self.clause_types.all()),
+            any_banned_clause=self.any_banned_clause,
+            any_review_clause=self.any_review_clause,
+            below_floor=self.below_floor,
+        )
+
+
+class GateRun(TimestampedModel):
+    """The gates and the policy as evaluated for one contract version (its content hash)."""
+
+    contract_version = models.ForeignKey(
+        ContractVersion, on_delete=models.PROTECT, related_name="gate_runs"
+    )
+    content_hash = models.CharField(max_length=64)
+    passed = models.BooleanField()
+    # [{"gate", "passed", "reasons"}] and [{"step", "group", "rules", "reasons"}]
+    gates = models.JSONField()
+    required = models.JSONField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract_version", "content_hash"], name="gate_run_once_per_content"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"gates for {self.contract_version}: {'passed' if self.passed else 'failed'}"
+
+
+class RequestState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+R = RequestState
+DECIDE_PERM = "approvals.decide_approvalrequest"
+
+
+class ApprovalRequest(ConcurrentTransitionMixin, TimestampedModel):
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="approval_requests")
+    contract_version = models.ForeignKey(
+        ContractVersion, on_delete=models.PROTECT, related_name="approval_requests"
+    )
+    content_hash = models.CharField(max_length=64, help_text="What exactly is being approved.")
+    step = models.PositiveSmallIntegerField()
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="+")
+    # Frozen at creation: a later policy change never rewrites why this was asked.
+    rule_names = models.JSONField(default=list)
+    reasons = models.JSONField(default=list)
+    state = FSMField(default=R.PENDING, choices=R.choices, protected=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    # Set when a delegate decided: the group member they stood in for.
+    delegate_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["state", "group", "created_at"], name="approval_queue_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract_version", "content_hash", "step", "group"],
+                condition=~Q(state=R.SUPERSEDED),
+                name="approval_request_once",
+            )
+        ]
+        permissions = [("decide_approvalrequest", "Can decide approval requests of own groups")]
+
+    def __str__(self) -> str:
+        return f"{self.group.name} step {self.step} for {self.deal.name}"
+
+    def _decided(self, by, at, reason: str, delegate_for) -> None:
+        self.decided_by, self.decided_at, self.reason = by, at, reason
+        self.delegate_for = delegate_for
+
+    @transition(state, source=R.PENDING, target=R.APPROVED)
+    def approve(self, *, by, at, reason: str = "", delegate_for=None) -> None:
+        self._decided(by, at, reason, delegate_for)
+
+    @transition(state, source=R.PENDING, target=R.REJECTED)
+    def reject(self, *, by, at, reason: str, delegate_for=None) -> None:
+        self._decided(by, at, reason, delegate_for)
+
+    @transition(state, source=[R.PENDING, R.APPROVED], target=R.SUPERSEDED)
+    def supersede(self, *, reason: str) -> None:
+        self.reason = reason
+
+
+class ApprovalDelegation(TimestampedModel):
+    """A group member away: `delegate` decides the group's requests in their place, for a time."""
+
+    delegator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_delegations"
+    )
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="delegation_time_boxed"
+            ),
+            models.CheckConstraint(
+                condition=~Q(delegate=models.F("delegator")), name="delegation_to_someone_else"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegate} for {self.delegator} ({self.group.name})"

@@ -1,0 +1,303 @@
+"""Reads for approvals: the facts the gates and the policy see, the queue, a deal's panel."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from approvals import gates, policy
+from approvals.models import (
+    ApprovalDelegation,
+    ApprovalRequest,
+    ApprovalRule,
+    GateRun,
+    PolicyExchangeRate,
+    R,
+)
+from contracts.models import CURRENT_STATES, ClauseType, ContractState, ContractVersion
+from dealdesk.models import Deal, Product
+from dealdesk.pricing import minor_unit
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every gate's result and the approvals the policy asks for, for one contract version."""
+
+    gates: list[gates.GateResult]
+    fired: list[policy.FiredRule]
+    required: list[policy.RequiredApproval]
+
+    @property
+    def passed(self) -> bool:
+        return all(result.passed for result in self.gates)
+
+    def gates_json(self) -> list[dict]:
+        return [
+            {"gate": g.gate, "passed": g.passed, "reasons": list(g.reasons)} for g in self.gates
+        ]
+
+    def required_json(self) -> list[dict]:
+        return [
+            {
+                "step": r.step,
+                "group": r.group,
+                "rules": [f.rule.name for f in r.fired],
+                "reasons": r.reasons,
+            }
+            for r in self.required
+        ]
+
+
+def current_version(deal: Deal) -> ContractVersion | None:
+    return ContractVersion.objects.filter(deal=deal, state__in=CURRENT_STATES).first()
+
+
+def active_rules() -> list[policy.Rule]:
+    rows = ApprovalRule.objects.filter(active=True).select_related("group")
+    return [row.as_rule() for row in rows.prefetch_related("patterns", "clause_types")]
+
+
+def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
+    """Gates and policy for `version`, in a fixed number of queries whatever the line count.
+
+    Lines, prices and clauses come from the version's frozen snapshot (what is approved);
+    the catalog, the CRM's account and the rates are read as they stand now.
+    """
+    snapshot = version.snapshot
+    lines = snapshot["lines"]
+    products = {p.sku: p for p in Product.objects.filter(sku__in={line["sku"] for line in lines})}
+    clause_types = {c.code: c for c in ClauseType.objects.prefetch_related("required_by_patterns")}
+    rate = PolicyExchangeRate.objects.filter(currency=deal.currency).first()
+    account = deal.account
+    labels = [f"line {i} ({line['sku']})" for i, line in enumerate(lines, start=1)]
+
+    customer = gates.customer_verified(
+        gates.CustomerFacts(
+            contract=gates.Party(
+                snapshot["account"]["crm_id"],
+                snapshot["account"]["legal_name"],
+                snapshot["account"]["address"],
+            ),
+            crm=gates.Party(account.crm_id, account.legal_name, account.billing_address),
+            signer_name=(snapshot.get("signer") or {}).get("name", ""),
+            signer_email=(snapshot.get("signer") or {}).get("email", ""),
+        )
+    )
+    currency = snapshot["deal"]["currency"]
+    places = Decimal(1).scaleb(-minor_unit(currency))
+    billable_lines = []
+    priced_lines = []
+    for label, line in zip(labels, lines, strict=True):
+        product = products.get(line["sku"])
+        billable_lines.append(
+            gates.BillableLine(
+                label=label,
+                in_catalog=product is not None,
+                active=bool(product and product.active),
+                billing_complete=bool(product and product.is_billing_complete),
+                catalog_currency=product.currency if product else "",
+                segment_index=line["segment"],
+            )
+        )
+        priced_lines.append(
+            gates.PricedLine(
+                label=label,
+                discount_pct=Decimal(line["discount_pct"]),
+                net_unit_price=Decimal(line["net_unit_price"]),
+                floor_price=product.floor_price if product else None,
+            )
+        )
+    # Salesforce's TotalPrice per line, rounded to the minor unit, summed (shared/DESIGN.md).
+    priced_amount = sum(
+        (
+            (Decimal(line["quantity"]) * Decimal(line["net_unit_price"])).quantize(places)
+            for line in lines
+        ),
+        Decimal(0),
+    )
+    billable = gates.billable(
+        gates.BillableFacts(
+            currency=currency,
+            term_months=snapshot["deal"]["term_months"],
+            lines=billable_lines,
+            priced_amount=priced_amount,
+            crm_amount=deal.crm_amount,
+        )
+    )
+    clauses = [gates.Clause(c["type"], c["params"]) for c in version.clauses]
+    present = {c.type for c in clauses}
+    banned = frozenset(code for code, ct in clause_types.items() if ct.banned)
+    pattern = snapshot["pattern"]["code"]
+    terms = gates.terms_compliance(
+        gates.TermsFacts(
+            pattern=pattern,
+            clauses=clauses,
+            banned_types=banned,
+            required_types=frozenset(
+                code
+                for code, ct in clause_types.items()
+                if pattern in {p.code for p in ct.required_by_patterns.all()}
+            ),
+            # Legal is still reading this version: a banned clause is theirs to remove (they
+            # cannot approve the version with it), so it is not a hard failure yet.
+            legal_exceptions=banned if version.state == ContractState.LEGAL_REVIEW else frozenset(),
+        )
+    )
+    tcv = Decimal(snapshot["pricing"]["tcv"])
+    discount, where = gates.max_discount(priced_lines)
+    net_days = next(
+        (c.params.get("net_days") for c in clauses if c.type == "payment_terms"),
+        snapshot["deal"]["payment_terms"],
+    )
+    facts = policy.PolicyFacts(
+        currency=currency,
+        tcv=tcv,
+        tcv_in_policy_currency=tcv * rate.usd_per_unit if rate else None,
+        max_discount_pct=discount,
+        max_discount_line=where,
+        lines_below_floor=gates.lines_below_floor(priced_lines),
+        term_months=snapshot["deal"]["term_months"],
+        payment_net_days=int(net_days or 0),
+        pattern=pattern,
+        clause_types=frozenset(present),
+        banned_clause_types=frozenset(present & banned),
+        # As contracts decides legal review: the library's standard wording is not an exception.
+        review_clause_types=frozenset(
+            c["type"]
+            for c in version.clauses
+            if c.get("needs_legal_review") and c.get("source") != "library"
+        ),
+    )
+    fired = policy.evaluate(active_rules(), facts)
+    required = policy.required_approvals(fired)
+    pricing = gates.pricing_tier(priced_lines, [f"{r.group} (step {r.step})" for r in required])
+    return Evaluation(gates=[customer, billable, pricing, terms], fired=fired, required=required)
+
+
+def latest_gate_run(version: ContractVersion) -> GateRun | None:
+    return GateRun.objects.filter(
+        contract_version=version, content_hash=version.content_hash
+    ).first()
+
+
+def deal_requests(*, deal_id: int) -> list[ApprovalRequest]:
+    return list(
+        ApprovalRequest.objects.filter(deal_id=deal_id)
+        .select_related("group", "decided_by", "delegate_for", "contract_version")
+        .order_by("-contract_version__number", "step", "group__name")
+    )
+
+
+def groups_acting_for(user: AbstractBaseUser) -> set[int]:
+    """Ids of the user's groups and of the groups they are a delegate for right now."""
+    now = timezone.now()
+    own = set(user.groups.values_list("pk", flat=True))
+    delegated = ApprovalDelegation.objects.filter(
+        delegate=user, starts_at__lte=now, ends_at__gt=now
+    ).values_list("group_id", flat=True)
+    return own | set(delegated)
+
+
+def approval_queue(*, user: AbstractBaseUser) -> QuerySet[ApprovalRequest]:
+    """Open requests for the user's groups (and groups they stand in for), oldest first."""
+    return (
+        ApprovalRequest.objects.filter(state=R.PENDING, group__in=list(groups_acting_for(user)))
+        .select_related("group", "deal", "deal__account", "contract_version")
+        .prefetch_related("contract_version__gate_runs")
+        # A version's snapshot is every line of the deal: the queue shows none of it.
+        .defer("contract_version__snapshot", "deal__ae_notes")
+        .order_by("created_at", "pk")
+    )
+
+
+def explanation(deal: Deal) -> dict:
+    """The answer to "why does this deal need the CFO?": what explain_approvals prints and
+    the deal page shows. Gates and rules as stored for the current version when evaluated
+    (what the requests were opened from), else as the policy stands now."""
+    version = current_version(deal)
+    result: dict = {
+        "deal": {"id": deal.pk, "crm_id": deal.crm_id, "name": deal.name, "state": deal.state},
+        "contract_version": None,
+        "gates": [],
+        "fired_rules": [],
+        "requests": [],
+    }
+    if version is not None:
+        result["contract_version"] = {
+            "number": version.number,
+            "state": version.state,
+            "content_hash": version.content_hash,
+        }
+        run = latest_gate_run(version)
+        if run is not None:
+            result["evaluated_at"] = run.created_at.isoformat()
+            result["gates"] = run.gates
+            result["fired_rules"] = run.required
+        else:
+            live = evaluate(deal, version)
+            result["evaluated_at"] = None
+            result["gates"] = live.gates_json()
+            result["fired_rules"] = live.required_json()
+    result["requests"] = [
+        {
+            "id": r.pk,
+            "contract_version": r.contract_version.number,
+            "step": r.step,
+            "group": r.group.name,
+            "state": r.state,
+            "rules": r.rule_names,
+            "reasons": r.reasons,
+            "decided_by": r.decided_by.get_username() if r.decided_by else None,
+            "delegate_for": r.delegate_for.get_username() if r.delegate_for else None,
+            "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+            "reason": r.reason,
+        }
+        for r in deal_requests(deal_id=deal.pk)
+    ]
+    return result
+
+
+def _flat(snapshot: dict) -> dict[str, str]:
+    """The approved values of a snapshot, one label each, for comparing two versions."""
+    values = {f"deal {k}": str(snapshot["deal"][k]) for k in ("term_months", "payment_terms")}
+    values.update({f"pricing {k}": snapshot["pricing"][k] for k in ("tcv", "acv")})
+    for i, line in enumerate(snapshot["lines"], start=1):
+        for key in ("sku", "quantity", "discount_pct", "net_unit_price"):
+            values[f"line {i} {key}"] = line[key]
+    for clause in snapshot["clauses"]:
+        values[f"clause {clause['type']}"] = json.dumps(clause["params"], sort_keys=True)
+    return values
+
+
+def snapshot_changes(old: dict, new: dict) -> list[tuple[str, str | None, str | None]]:
+    """(what, approved value, value now) for every approved value that differs."""
+    before, after = _flat(old), _flat(new)
+    return [
+        (key, before.get(key), after.get(key))
+        for key in sorted(before.keys() | after.keys())
+        if before.get(key) != after.get(key)
+    ]
+
+
+def reapproval_changes(request: ApprovalRequest) -> list[tuple[str, str | None, str | None]]:
+    """What changed since the group last granted this deal an approval that was superseded."""
+    granted = (
+        ApprovalRequest.objects.filter(
+            deal_id=request.deal_id,
+            group_id=request.group_id,
+            state=R.SUPERSEDED,
+            decided_by__isnull=False,
+        )
+        .exclude(contract_version_id=request.contract_version_id)
+        .select_related("contract_version")
+        .order_by("-contract_version__number")
+        .first()
+    )
+    if granted is None:
+        return []
+    return snapshot_changes(granted.contract_version.snapshot, request.contract_version.snapshot)

@@ -1,0 +1,270 @@
+"""Every write to approvals: evaluating a deal, opening requests, deciding them.
+
+`approvals_evaluate` is the one pipeline step (dealdesk/pipeline.py calls it whenever a deal
+enters review, a request is decided or a contract version is approved or superseded). It is
+idempotent: it works out from the stored rows what is missing and does only that.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from approvals.models import ApprovalDelegation, ApprovalRequest, GateRun, R
+from approvals.selectors import current_version, evaluate, latest_gate_run
+from audit.services import audit_record
+from contracts.models import ContractState, ContractVersion
+from dealdesk import services as deal_services
+from dealdesk.models import Deal, DealState
+from dealdesk.roles import Role, check_segregation_of_duties
+
+
+class ApprovalError(ValueError):
+    """A decision that cannot be taken as asked (the message says why, for the person)."""
+
+
+def _stand_in_for(actor: AbstractBaseUser, group: Group) -> AbstractBaseUser | None:
+    """The member `actor` stands in for, when not in the group but a delegate of a member."""
+    now = timezone.now()
+    delegation = (
+        ApprovalDelegation.objects.filter(
+            delegate=actor, group=group, starts_at__lte=now, ends_at__gt=now
+        )
+        .filter(delegator__groups=group)
+        .select_related("delegator")
+        .first()
+    )
+    return delegation.delegator if delegation else None
+
+
+# --- evaluation (pipeline step) ------------------------------------------------------------
+
+
+def approvals_evaluate(*, deal_id: int, actor: AbstractBaseUser) -> Deal:
+    """Bring a deal's approvals up to date; move it on when nothing is left to approve."""
+    with transaction.atomic():
+        # The deal row lock serialises evaluations of one deal (several pipeline rows may
+        # enqueue one at once) so requests are opened once.
+        deal = Deal.objects.select_for_update().select_related("account").get(pk=deal_id)
+        version = current_version(deal)
+        _supersede_stale(deal, version, actor)
+        if deal.state != DealState.IN_REVIEW or version is None:
+            return deal
+        run = latest_gate_run(version) or _run_gates(deal, version, actor)
+        if not run.passed:
+            failed = [r for g in run.gates if not g["passed"] for r in g["reasons"]]
+            return _send_back(deal, actor, "gates failed: " + "; ".join(failed))
+        requests = {
+            (r.step, r.group.name): r
+            for r in ApprovalRequest.objects.select_for_update(of=("self",))
+            .filter(contract_version=version, content_hash=version.content_hash)
+            .exclude(state=R.SUPERSEDED)
+            .select_related("group", "decided_by")
+        }
+        rejected = [r for r in requests.values() if r.state == R.REJECTED]
+        if rejected:
+            for request in requests.values():
+                if request.state == R.PENDING:
+                    _supersede(request, actor, "another approver rejected the deal")
+            first = rejected[0]
+            return _send_back(
+                deal, actor, f"{first.group.name} rejected (by {first.decided_by}): {first.reason}"
+            )
+        for step in sorted({required["step"] for required in run.required}):
+            wanted = [required for required in run.required if required["step"] == step]
+            missing = [w for w in wanted if (step, w["group"]) not in requests]
+            for required in missing:
+                _open(deal, version, required, actor)
+            if missing or any(requests[(step, w["group"])].state != R.APPROVED for w in wanted):
+                return deal  # this step is still being decided; the next opens after it
+        if version.state == ContractState.LEGAL_REVIEW:
+            return deal  # Legal's approval of the version comes back through the pipeline
+        return deal_services.deal_transition(
+            deal_id=deal.pk,
+            actor=actor,
+            transition="approve",
+            reason=f"gates passed, {len(run.required)} approval(s) granted on contract "
+            f"v{version.number}",
+        )
+
+
+def _run_gates(deal: Deal, version: ContractVersion, actor: AbstractBaseUser) -> GateRun:
+    result = evaluate(deal, version)
+    run = GateRun(
+        contract_version=version,
+        content_hash=version.content_hash,
+        passed=result.passed,
+        gates=result.gates_json(),
+        required=result.required_json(),
+    )
+    run._history_user, run._change_reason = actor, f"gates for contract v{version.number}"
+    run.save()
+    audit_record(
+        actor=actor,
+        obj=version,
+        action="approvals.gates_evaluated",
+        after={"passed": run.passed, "content_hash": version.content_hash},
+        data={"gates": run.gates, "required": run.required},
+    )
+    return run
+
+
+def _send_back(deal: Deal, actor: AbstractBaseUser, reason: str) -> Deal:
+    return deal_services.deal_transition(
+        deal_id=deal.pk, actor=actor, transition="request_changes", reason=reason
+    )
+
+
+def _open(deal: Deal, version: ContractVersion, required: dict, actor: AbstractBaseUser) -> None:
+    group = Group.objects.get(name=required["group"])
+    request = ApprovalRequest(
+        deal=deal,
+        contract_version=version,
+        content_hash=version.content_hash,
+        step=required["step"],
+        group=group,
+        rule_names=required["rules"],
+        reasons=required["reasons"],
+    )
+    request._history_user, request._change_reason = actor, "; ".join(required["rules"])
+    request.save()
+    audit_record(
+        actor=actor,
+        obj=request,
+        action="approval.requested",
+        after={"state": request.state, "group": group.name, "step": request.step},
+        data={"rules": request.rule_names, "reasons": request.reasons},
+    )
+    transaction.on_commit(lambda: _notify_requested(request.pk))
+
+
+def _supersede_stale(deal: Deal, version: ContractVersion | None, actor: AbstractBaseUser) -> None:
+    """Open and granted requests for anything but the current content no longer count."""
+    stale = ApprovalRequest.objects.select_for_update().filter(
+        deal=deal, state__in=[R.PENDING, R.APPROVED]
+    )
+    if version is not None:
+        stale = stale.exclude(contract_version=version, content_hash=version.content_hash)
+    for request in stale:
+        why = f"contract v{version.number} replaced what was approved" if version else "no contract"
+        _supersede(request, actor, why)
+
+
+def _supersede(request: ApprovalRequest, actor: AbstractBaseUser, reason: str) -> None:
+    before = {"state": request.state}
+    request.supersede(reason=reason)
+    request._history_user, request._change_reason = actor, reason
+    request.save()
+    audit_record(
+        actor=actor,
+        obj=request,
+        action="approval.superseded",
+        before=before,
+        after={"state": request.state},
+        reason=reason,
+    )
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def approval_request_decide(
+    *, request_id: int, actor: AbstractBaseUser, approve: bool, reason: str = ""
+) -> ApprovalRequest:
+    """Approve, or reject with a reason. Checks state, group (or delegation) and SoD."""
+    # The row lock makes two simultaneous deciders take turns: the second finds it decided.
+    request = (
+        ApprovalRequest.objects.select_for_update(of=("self",))
+        .select_related("deal", "group", "decided_by")
+        .get(pk=request_id)
+    )
+    if request.state != R.PENDING:
+        by = f" by {request.decided_by}" if request.decided_by else ""
+        raise ApprovalError(f"this request was already {request.get_state_display().lower()}{by}")
+    if not approve and not reason.strip():
+        raise ApprovalError("say why: a reason is required to reject")
+    delegate_for = None
+    if not actor.groups.filter(pk=request.group_id).exists():
+        delegate_for = _stand_in_for(actor, request.group)
+        if delegate_for is None:
+            raise PermissionDenied(f"only {request.group.name} decides this request")
+    check_segregation_of_duties(user=actor, deal=request.deal)
+    version = current_version(request.deal)
+    if version is None or version.content_hash != request.content_hash:
+        raise ApprovalError("the contract changed since this was requested: reload")
+    before = {"state": request.state}
+    now = timezone.now()
+    if approve:
+        request.approve(by=actor, at=now, reason=reason, delegate_for=delegate_for)
+    else:
+        request.reject(by=actor, at=now, reason=reason, delegate_for=delegate_for)
+    note = reason or request.state
+    request._history_user, request._change_reason = actor, note
+    request.save()
+    audit_record(
+        actor=actor,
+        obj=request,
+        action=f"approval.{request.state}",
+        before=before,
+        after={"state": request.state, "content_hash": request.content_hash},
+        data={"delegate_for": delegate_for.get_username() if delegate_for else None},
+        reason=reason,
+    )
+    transaction.on_commit(lambda: _notify_decided(request.pk))
+    return request
+
+
+def approval_requests_remind(*, older_than_hours: int) -> int:
+    """The daily reminder: one e-mail per group with requests waiting beyond the SLA."""
+    cutoff = timezone.now() - timedelta(hours=older_than_hours)
+    waiting = ApprovalRequest.objects.filter(state=R.PENDING, created_at__lt=cutoff)
+    sent = 0
+    for group in Group.objects.filter(pk__in=waiting.values("group_id")):
+        count = waiting.filter(group=group).count()
+        sent += _mail_group(
+            group,
+            f"{count} approval request(s) waiting more than {older_than_hours} h",
+            "Open 'My approvals' in Dealdesk to decide them.",
+        )
+    return sent
+
+
+# --- mail ----------------------------------------------------------------------------------
+
+
+def _mail_group(group: Group, subject: str, body: str) -> int:
+    recipients = list(
+        group.user_set.filter(is_active=True).exclude(email="").values_list("email", flat=True)
+    )
+    if not recipients:
+        return 0
+    return send_mail(f"[Dealdesk] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+def _notify_requested(request_id: int) -> None:
+    request = ApprovalRequest.objects.select_related("deal", "group").get(pk=request_id)
+    _mail_group(
+        request.group,
+        f"approval needed: {request.deal.name}",
+        "\n".join([f"{request.group.name} (step {request.step})", *request.reasons]),
+    )
+
+
+def _notify_decided(request_id: int) -> None:
+    request = ApprovalRequest.objects.select_related("deal", "group", "decided_by").get(
+        pk=request_id
+    )
+    desk = Group.objects.filter(name=Role.DEAL_DESK).first()
+    if desk is not None:
+        _mail_group(
+            desk,
+            f"{request.deal.name}: {request.group.name} {request.state}",
+            f"{request.decided_by}: {request.reason or request.state}",
+        )

@@ -1,0 +1,124 @@
+"""Who may decide a request: the group (or a time-boxed delegate), never the owner or editor."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.utils import timezone
+
+from approvals.models import ApprovalDelegation, ApprovalRequest
+from approvals.services import ApprovalError, approval_request_decide
+from audit.models import AuditEvent
+from dealdesk.models import Deal
+from dealdesk.roles import SegregationOfDutiesError
+from tests.approvals.test_flow import NET_90
+
+
+@pytest.fixture
+def request_(won_deal):
+    deal = won_deal(notes=NET_90)
+    return ApprovalRequest.objects.get(deal=deal)
+
+
+def refused(request, user, error=PermissionDenied, match=""):
+    with pytest.raises(error, match=match):
+        approval_request_decide(request_id=request.pk, actor=user, approve=True)
+    request.refresh_from_db()
+    assert request.state == "pending"
+    assert request.decided_by is None
+    assert not AuditEvent.objects.filter(action="approval.approved").exists()
+
+
+def test_the_deal_owner_may_not_decide_even_in_the_group(request_):
+    owner = request_.deal.owner
+    owner.groups.add(request_.group)
+    refused(request_, owner, SegregationOfDutiesError, "owns deal")
+
+
+def test_whoever_last_edited_the_terms_may_not_decide(request_, make_user):
+    editor = make_user("Finance")
+    Deal.objects.filter(pk=request_.deal_id).update(terms_edited_by=editor)
+    refused(request_, editor, SegregationOfDutiesError, "last edited")
+
+
+@pytest.mark.parametrize("role", ["Deal Desk", "Legal", "Executive", "Sales", "Auditor"])
+def test_only_the_requests_group_decides(request_, make_user, role):
+    refused(request_, make_user(role), PermissionDenied, "only Finance decides")
+
+
+def delegation(delegator, delegate, group, *, hours_ago=1, hours_left=1):
+    now = timezone.now()
+    return ApprovalDelegation.objects.create(
+        delegator=delegator,
+        delegate=delegate,
+        group=group,
+        starts_at=now - timedelta(hours=hours_ago),
+        ends_at=now + timedelta(hours=hours_left),
+    )
+
+
+def test_a_delegate_decides_within_the_time_box_and_is_recorded(request_, make_user):
+    member, stand_in = make_user("Finance"), make_user("Executive")
+    delegation(member, stand_in, request_.group)
+    approval_request_decide(request_id=request_.pk, actor=stand_in, approve=True)
+    request_.refresh_from_db()
+    assert request_.state == "approved"
+    assert (request_.decided_by, request_.delegate_for) == (stand_in, member)
+    event = AuditEvent.objects.get(action="approval.approved")
+    assert event.data["delegate_for"] == member.get_username()
+
+
+def test_an_expired_delegation_grants_nothing(request_, make_user):
+    stand_in = make_user("Executive")
+    delegation(make_user("Finance"), stand_in, request_.group, hours_ago=3, hours_left=-1)
+    refused(request_, stand_in, PermissionDenied, "only Finance")
+
+
+def test_a_delegate_from_outside_the_group_needs_a_delegator_in_it(request_, make_user):
+    stand_in = make_user("Executive")
+    delegation(make_user("Legal"), stand_in, request_.group)
+    refused(request_, stand_in, PermissionDenied, "only Finance")
+
+
+def test_a_delegate_who_owns_the_deal_is_refused(request_, make_user):
+    delegation(make_user("Finance"), request_.deal.owner, request_.group)
+    refused(request_, request_.deal.owner, SegregationOfDutiesError, "owns deal")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_deciders_at_once_record_exactly_one_decision(request_, make_user):
+    first, second = make_user("Finance"), make_user("Finance")
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def decide(user, approve):
+        try:
+            barrier.wait()
+            approval_request_decide(
+                request_id=request_.pk, actor=user, approve=approve, reason="at once"
+            )
+            outcomes[user.username] = "decided"
+        except ApprovalError as exc:
+            outcomes[user.username] = str(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=decide, args=(first, True)),
+        threading.Thread(target=decide, args=(second, False)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes.values())[0] == "decided"
+    loser = next(message for message in outcomes.values() if message != "decided")
+    assert loser.startswith("this request was already")
+    request_.refresh_from_db()
+    assert request_.state in ("approved", "rejected")
+    decided = AuditEvent.objects.filter(action__in=["approval.approved", "approval.rejected"])
+    assert decided.count() == 1

@@ -1,0 +1,98 @@
+"""A Finance user and an Executive approve a deal in a real browser; it reaches approved."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from playwright.sync_api import expect
+
+from approvals.models import ApprovalRequest, ApprovalRule
+from approvals.reference_data import install_approval_reference_data
+from contracts import services as contracts
+from contracts.models import ContractVersion
+from contracts.reference_data import install_contract_reference_data
+from dealdesk.models import Deal
+from dealdesk.reference_data import install_reference_data
+from dealdesk.services import ContactSpec, DealSpec, LineSpec, deal_create, pipeline_user
+from tests.dealdesk.factories import AccountFactory, ContactFactory, ProductFactory, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def in_review(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # Transactional tests start from an empty database: put the reference data back.
+    install_reference_data(apps)
+    install_contract_reference_data(apps)
+    install_approval_reference_data(apps)
+    # Finance's policy: anything above 5 % needs the VP Sales (step 2).
+    ApprovalRule.objects.filter(name="VP Sales: discount above 20 %").update(
+        discount_pct_above=Decimal(5)
+    )
+    account = AccountFactory(name="Nordlicht Energie", legal_name="Nordlicht Energie AG")
+    signer = ContactFactory(account=account, name="Jonas Berg", title="CFO")
+    product = ProductFactory(
+        sku="PLAT-GROWTH", name="Platform — Growth tier", list_price=Decimal(36000)
+    )
+    deal = deal_create(
+        spec=DealSpec(
+            crm_id="006E2E0000000005",
+            name="Nordlicht Energie — New business",
+            account=account,
+            owner=UserFactory(roles=["Sales"]),
+            start_date=date(2026, 2, 1),
+            term_months=12,
+            ae_notes="Net 90, PO required (PO-88) on all invoices",
+            crm_amount=Decimal("32400.00"),
+            lines=[LineSpec(product, Decimal(1), Decimal(10))],
+            contacts=[ContactSpec(signer, "Signer", True)],
+        ),
+        actor=pipeline_user(),
+    )
+    legal = UserFactory(username="lee", roles=["Legal"], is_staff=True)
+    UserFactory(username="fran", roles=["Finance"], is_staff=True)
+    UserFactory(username="eve", roles=["Executive"], is_staff=True)
+    version = ContractVersion.objects.get(deal=deal)
+    if version.state == "legal_review":
+        contracts.contract_approve(version_id=version.pk, actor=legal)
+    return Deal.objects.get(pk=deal.pk)
+
+
+def test_finance_then_an_executive_approve_and_the_deal_is_approved(
+    page, live_server, login, screenshot, in_review
+):
+    deal = in_review
+    assert deal.state == "in_review"
+    finance = ApprovalRequest.objects.get(deal=deal)
+
+    login("fran")
+    page.click("text=My approvals")
+    queue = page.get_by_test_id("approval-queue")
+    expect(queue).to_contain_text(deal.name)
+    expect(queue).to_contain_text("payment terms net 90 are beyond net 60")
+    expect(queue).to_contain_text("customer_verified")
+    screenshot("approvals-queue-finance")
+    # Rejecting needs a reason: refused in place, nothing decided.
+    page.get_by_test_id(f"reject-{finance.pk}").click()
+    expect(page.get_by_test_id(f"decision-{finance.pk}")).to_contain_text("a reason is required")
+    page.get_by_test_id(f"approve-{finance.pk}").click()
+    expect(page.get_by_test_id(f"decision-{finance.pk}")).to_contain_text("Approved")
+
+    executive = ApprovalRequest.objects.get(deal=deal, group__name="Executive")
+    page.context.clear_cookies()
+    login("eve")
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    panel = page.get_by_test_id("approvals-panel")
+    expect(panel).to_contain_text("VP Sales: discount above 20 %")
+    page.get_by_test_id(f"approve-{executive.pk}").click()
+    expect(page.get_by_test_id(f"decision-{executive.pk}")).to_contain_text("Approved")
+    page.reload()
+    expect(page.get_by_test_id("approvals-panel")).to_contain_text("fran")
+    screenshot("approvals-deal-approved")
+
+    deal.refresh_from_db()
+    assert deal.state == "approved"
+    assert ApprovalRequest.objects.filter(deal=deal, state="approved").count() == 2
