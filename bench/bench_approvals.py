@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import django_database, median, parse_db_arg, percentile, report, timed
+from bench.harness import django_database, median, parse_db_arg, percentile, report, settle, timed
 
 REQUESTS = 10_000
 LINES = 200
@@ -114,6 +114,7 @@ def main() -> None:
         report("gates + policy, queries", len(queries), "queries")
 
         user = build_queue(deal, version)
+        settle("approvals_approvalrequest")
         client = Client()
         client.force_login(user)
         for size in ("first page", "last page"):

@@ -12,7 +12,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import django_database, median, parse_db_arg, percentile, report, timed
+from bench.harness import (
+    django_database,
+    median,
+    parse_db_arg,
+    percentile,
+    report,
+    settle,
+    timed,
+)
 
 DEALS = 100_000
 ACCOUNTS = 5_000
@@ -66,21 +74,7 @@ def build(deals: int) -> None:
             batch = []
     if batch:
         bulk_create_with_history(batch, Deal, batch_size=5_000)
-    _settle()
-
-
-def _settle() -> None:
-    """What autovacuum does to a table soon after a bulk load (statistics, visibility map);
-    without it PostgreSQL counts a freshly loaded table by reading every heap page."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM (FREEZE, ANALYZE) dealdesk_deal")
-            cursor.execute("VACUUM ANALYZE dealdesk_account")
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    settle("dealdesk_deal", "dealdesk_account")
 
 
 def measure(label: str, client, url: str) -> int:
