@@ -26,6 +26,7 @@ run: install
 	DEBUG=true $(PY) manage.py runserver $(HOST)
 
 test: install
+	@mkdir -p var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
