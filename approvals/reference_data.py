@@ -7,9 +7,9 @@ rows that exist are left as Finance edited them.
 from decimal import Decimal
 
 from django.apps.registry import Apps
-from django.contrib.auth.management import create_permissions
 
 from approvals.default_policy import DEFAULT_RULES
+from dealdesk.reference_data import create_app_permissions
 
 # Demo rates (USD per unit); Finance keeps them current in the admin.
 DEFAULT_RATES = {"USD": Decimal(1), "EUR": Decimal("1.08"), "GBP": Decimal("1.27")}
@@ -38,11 +38,7 @@ ROLE_PERMISSIONS = {
 
 
 def install_approval_reference_data(apps: Apps) -> None:
-    app_config = apps.get_app_config("approvals")
-    models_module = getattr(app_config, "models_module", None)
-    app_config.models_module = models_module or True  # see dealdesk.reference_data
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = models_module
+    create_app_permissions(apps, apps.get_app_config("approvals"))
 
     ApprovalRule = apps.get_model("approvals", "ApprovalRule")
     PolicyExchangeRate = apps.get_model("approvals", "PolicyExchangeRate")

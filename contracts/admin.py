@@ -6,6 +6,7 @@ from django.db.models import Max
 from simple_history.admin import SimpleHistoryAdmin
 
 from contracts.models import ClauseDecision, ClauseType, ContractTemplate, ContractVersion
+from dealdesk.admin import ReadOnlyAdmin
 
 
 @admin.register(ClauseType)
@@ -56,17 +57,6 @@ class ContractTemplateAdmin(SimpleHistoryAdmin):
         current = ContractTemplate.objects.filter(pattern=obj.pattern).aggregate(n=Max("version"))
         obj.version = (current["n"] or 0) + 1
         super().save_model(request, obj, form, change)
-
-
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ContractVersion)

@@ -4,11 +4,11 @@ Used by the data migration (historical models) and by seed_demo (live models); i
 """
 
 from django.apps.registry import Apps
-from django.contrib.auth.management import create_permissions
 
 from contracts.clause_library import CLAUSE_LIBRARY
 from contracts.document_templates import order_form_docx, order_form_html
 from dealdesk.patterns import CUSTOM_TERMS, ENTERPRISE_MSA, MULTI_PRODUCT, MULTI_YEAR_RAMP, SIMPLE
+from dealdesk.reference_data import create_app_permissions
 
 TEMPLATE_TITLES = {
     SIMPLE: "Order Form",
@@ -37,11 +37,7 @@ ROLE_PERMISSIONS = {
 
 
 def install_contract_reference_data(apps: Apps) -> None:
-    app_config = apps.get_app_config("contracts")
-    models_module = getattr(app_config, "models_module", None)
-    app_config.models_module = models_module or True  # see dealdesk.reference_data
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = models_module
+    create_app_permissions(apps, apps.get_app_config("contracts"))
 
     ClauseType = apps.get_model("contracts", "ClauseType")
     ContractTemplate = apps.get_model("contracts", "ContractTemplate")

@@ -49,17 +49,21 @@ ROLE_PERMISSIONS = {
 }
 
 
+def create_app_permissions(apps: Apps, app_config) -> None:
+    """Permissions normally appear after migrations (post_migrate); a data migration that
+    grants them on a fresh database needs them now."""
+    # create_permissions skips app configs without a models module, as the migration
+    # state's stand-ins are.
+    models_module = getattr(app_config, "models_module", None)
+    app_config.models_module = models_module or True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = models_module
+
+
 def install_reference_data(apps: Apps) -> None:
     """Create or correct the patterns, roles and role permissions (idempotent)."""
-    # Permissions normally appear after migrations (post_migrate); a fresh database needs
-    # them now.
     for app_config in apps.get_app_configs():
-        # create_permissions skips app configs without a models module, as the migration
-        # state's stand-ins are.
-        models_module = getattr(app_config, "models_module", None)
-        app_config.models_module = models_module or True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = models_module
+        create_app_permissions(apps, app_config)
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
