@@ -89,6 +89,7 @@ def ten_page_snapshot() -> dict:
             "net_unit_price": "39.375000000000",
             "interval": "month",
             "line_total": "393.75",
+            "term_total": "4725.00",
         }
         for n in range(80)
     ]

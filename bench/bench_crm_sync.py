@@ -126,7 +126,7 @@ def main() -> None:
                 "CRM_BACKEND": "salesforce",
                 "SALESFORCE_INSTANCE_URL": f"http://127.0.0.1:{port}",
                 "SALESFORCE_SESSION_ID": "test-session",
-                "CELERY_BROKER_URL": "memory://",
+                "CELERY_BROKER_URL": "memory://localhost/",
                 "LOG_LEVEL": "WARNING",
             }
             connection.close()
