@@ -37,8 +37,8 @@ def _check_length(name: str, value: str) -> None:
 
 def _append(fields: dict) -> AuditEvent:
     """Chain `fields` (every hashed field but seq) onto the head and insert the event."""
-    content = canonical_json(fields)
     if connection.vendor == "postgresql":
+        content = canonical_json(fields)
         row = _append_in_one_statement(fields, content)
         if row is None:
             _create_head()
@@ -47,15 +47,30 @@ def _append(fields: dict) -> AuditEvent:
         event = AuditEvent(pk=pk, seq=seq, prev_hash=prev_hash, hash=digest, **fields)
         event._state.adding, event._state.db = False, connection.alias
         return event
+    return _chain_and_insert([fields])[0]
+
+
+def _chain_and_insert(rows: list[dict]) -> list[AuditEvent]:
+    """Lock the head, chain `rows` onto it in order, insert them and move the head on:
+    every append on SQLite, and bulk appends on both databases."""
     # savepoint=False: joins the caller's transaction outright; any failure here must roll
     # back the caller's change too.
     with transaction.atomic(savepoint=False):
-        seq, prev_hash = _advance_head()
-        digest = link_hash(content, seq, prev_hash)
-        event = AuditEvent(seq=seq, prev_hash=prev_hash, hash=digest, **fields)
-        event.save()
-        _set_head_hash(prev_hash, digest)
-    return event
+        last_seq, prev_hash = _advance_head(len(rows))
+        events = []
+        for seq, fields in enumerate(rows, start=last_seq - len(rows) + 1):
+            digest = link_hash(canonical_json(fields), seq, prev_hash)
+            events.append(AuditEvent(seq=seq, prev_hash=prev_hash, hash=digest, **fields))
+            prev_hash = digest
+        if connection.vendor == "postgresql":
+            columns = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+            copy_rows(
+                AuditEvent, columns, ([getattr(e, f.attname) for f in columns] for e in events)
+            )
+        else:
+            AuditEvent.objects.bulk_create(events)
+        _set_head_hash(events[-1].prev_hash, events[-1].hash)
+    return events
 
 
 # PostgreSQL: lock the head, hash and insert in one statement, so an event costs one round
@@ -106,7 +121,7 @@ def _append_in_one_statement(fields: dict, content: str) -> tuple | None:
         return cursor.fetchone()
 
 
-def _advance_head(count: int = 1) -> tuple[int, str]:
+def _advance_head(count: int) -> tuple[int, str]:
     """Lock the chain head and move it `count` on: the new last seq and the previous hash.
 
     Used on SQLite for every event, and on both databases for bulk appends.
@@ -201,22 +216,7 @@ def audit_record_many(*, events: Sequence[dict]) -> int:
     rows = [_event_fields(**event) for event in events]
     if not rows:
         return 0
-    with transaction.atomic(savepoint=False):
-        last_seq, prev_hash = _advance_head(len(rows))
-        seq = last_seq - len(rows)
-        objs = []
-        for fields in rows:
-            seq += 1
-            digest = link_hash(canonical_json(fields), seq, prev_hash)
-            objs.append(AuditEvent(seq=seq, prev_hash=prev_hash, hash=digest, **fields))
-            prev_hash = digest
-        if connection.vendor == "postgresql":
-            fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-            copy_rows(AuditEvent, fields, ([getattr(o, f.attname) for f in fields] for o in objs))
-        else:
-            AuditEvent.objects.bulk_create(objs)
-        _set_head_hash(objs[-1].prev_hash, objs[-1].hash)
-    return len(objs)
+    return len(_chain_and_insert(rows))
 
 
 def _event_fields(
