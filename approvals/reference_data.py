@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.apps.registry import Apps
 
 from approvals.default_policy import DEFAULT_RULES
-from dealdesk.reference_data import create_app_permissions
+from dealdesk.reference_data import create_app_permissions, grant_role_permissions
 
 # Demo rates (USD per unit); Finance keeps them current in the admin.
 DEFAULT_RATES = {"USD": Decimal(1), "EUR": Decimal("1.08"), "GBP": Decimal("1.27")}
@@ -44,7 +44,6 @@ def install_approval_reference_data(apps: Apps) -> None:
     PolicyExchangeRate = apps.get_model("approvals", "PolicyExchangeRate")
     ClauseType = apps.get_model("contracts", "ClauseType")
     Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
 
     for currency, rate in DEFAULT_RATES.items():
         PolicyExchangeRate.objects.get_or_create(currency=currency, defaults={"usd_per_unit": rate})
@@ -65,9 +64,4 @@ def install_approval_reference_data(apps: Apps) -> None:
         )
         if created and rule.clause_types:
             row.clause_types.set(ClauseType.objects.filter(code__in=rule.clause_types))
-    for role, perms in ROLE_PERMISSIONS.items():
-        group = Group.objects.get(name=role)
-        codenames = [perm.split(".")[1] for perm in perms]
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="approvals", codename__in=codenames)
-        )
+    grant_role_permissions(apps, ROLE_PERMISSIONS)

@@ -8,7 +8,7 @@ from django.apps.registry import Apps
 from contracts.clause_library import CLAUSE_LIBRARY
 from contracts.document_templates import order_form_docx, order_form_html
 from dealdesk.patterns import CUSTOM_TERMS, ENTERPRISE_MSA, MULTI_PRODUCT, MULTI_YEAR_RAMP, SIMPLE
-from dealdesk.reference_data import create_app_permissions
+from dealdesk.reference_data import create_app_permissions, grant_role_permissions
 
 TEMPLATE_TITLES = {
     SIMPLE: "Order Form",
@@ -42,8 +42,6 @@ def install_contract_reference_data(apps: Apps) -> None:
     ClauseType = apps.get_model("contracts", "ClauseType")
     ContractTemplate = apps.get_model("contracts", "ContractTemplate")
     DealPattern = apps.get_model("dealdesk", "DealPattern")
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
 
     patterns = {p.code: p for p in DealPattern.objects.all()}
     for position, row in enumerate(CLAUSE_LIBRARY):
@@ -78,13 +76,4 @@ def install_contract_reference_data(apps: Apps) -> None:
             note="Shipped with Dealdesk.",
         )
 
-    for role, perms in ROLE_PERMISSIONS.items():
-        group = Group.objects.filter(name=role).first()
-        if group is None:
-            continue
-        group.permissions.add(
-            *[
-                Permission.objects.get(content_type__app_label=label, codename=codename)
-                for label, codename in (perm.split(".") for perm in perms)
-            ]
-        )
+    grant_role_permissions(apps, ROLE_PERMISSIONS)

@@ -60,6 +60,28 @@ def create_app_permissions(apps: Apps, app_config) -> None:
     app_config.models_module = models_module
 
 
+def grant_role_permissions(apps: Apps, role_permissions: dict[str, list[str]]) -> None:
+    """Give each role's group ("Deal Desk", ...) its "app_label.codename" permissions.
+
+    A permission of a model that a later migration adds does not exist yet in an earlier
+    migration's state; that migration runs this again (dealdesk 0003). tests/dealdesk/
+    test_roles.py checks that every permission any app's roles name exists and is granted.
+    """
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in role_permissions.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.add(
+            *[
+                permission
+                for label, codename in (perm.split(".") for perm in perms)
+                for permission in Permission.objects.filter(
+                    content_type__app_label=label, codename=codename
+                )
+            ]
+        )
+
+
 def install_reference_data(apps: Apps) -> None:
     """Create or correct the patterns, roles and role permissions (idempotent)."""
     for app_config in apps.get_app_configs():
@@ -75,18 +97,7 @@ def install_reference_data(apps: Apps) -> None:
             defaults={"name": name, "requires_legal_review": legal, "description": description},
         )
 
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        # A permission of a model that a later migration adds does not exist yet in an
-        # earlier migration's state; that migration runs this again (dealdesk 0003).
-        # tests/dealdesk/test_roles.py checks that every permission named exists.
-        wanted = [
-            perm
-            for label, codename in (perm.split(".") for perm in perms)
-            for perm in Permission.objects.filter(content_type__app_label=label, codename=codename)
-        ]
-        if role == "Auditor":
-            wanted += Permission.objects.filter(codename__startswith="view_")
-        missing = set(wanted) - set(group.permissions.all())
-        if missing:
-            group.permissions.add(*missing)
+    grant_role_permissions(apps, ROLE_PERMISSIONS)
+    # The Auditor reads everything there is.
+    auditor = Group.objects.get(name="Auditor")
+    auditor.permissions.add(*Permission.objects.filter(codename__startswith="view_"))

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 import pytest
 from django.contrib.auth.models import Group
 
@@ -61,10 +63,11 @@ def test_navigation_follows_the_role(make_user, role, labels):
     assert [label for label, _ in navigation_for(user)] == labels
 
 
-def test_every_permission_a_role_names_exists_and_is_granted():
+@pytest.mark.parametrize("app", ["dealdesk", "contracts", "approvals"])
+def test_every_permission_a_role_names_exists_and_is_granted(app):
     from django.contrib.auth.models import Group
 
-    from dealdesk.reference_data import ROLE_PERMISSIONS
+    ROLE_PERMISSIONS = import_module(f"{app}.reference_data").ROLE_PERMISSIONS
 
     for role, perms in ROLE_PERMISSIONS.items():
         granted = {
