@@ -21,7 +21,6 @@ from approvals.models import (
 )
 from contracts.models import CURRENT_STATES, ClauseType, ContractState, ContractVersion
 from dealdesk.models import Deal, Product
-from dealdesk.pricing import minor_unit
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,6 @@ def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
         )
     )
     currency = snapshot["deal"]["currency"]
-    places = Decimal(1).scaleb(-minor_unit(currency))
     billable_lines = []
     priced_lines = []
     for label, line in zip(labels, lines, strict=True):
@@ -112,20 +110,13 @@ def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
                 floor_price=product.floor_price if product else None,
             )
         )
-    # Salesforce's TotalPrice per line, rounded to the minor unit, summed (shared/DESIGN.md).
-    priced_amount = sum(
-        (
-            (Decimal(line["quantity"]) * Decimal(line["net_unit_price"])).quantize(places)
-            for line in lines
-        ),
-        Decimal(0),
-    )
     billable = gates.billable(
         gates.BillableFacts(
             currency=currency,
             term_months=snapshot["deal"]["term_months"],
             lines=billable_lines,
-            priced_amount=priced_amount,
+            # Salesforce's TotalPrice per line, rounded, summed: dealdesk.pricing's lines_total.
+            priced_amount=Decimal(snapshot["pricing"]["lines_total"]),
             crm_amount=deal.crm_amount,
         )
     )
