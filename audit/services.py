@@ -147,7 +147,9 @@ def _advance_head(count: int) -> tuple[int, str]:
 def _create_head() -> None:
     # The migration creates the row; only a flush (tests) removes it, and then the events
     # are gone too. With events left, a new head would restart at seq 1: refuse instead.
-    if AuditEvent.objects.exists():
+    # Events first, then the head: a concurrent writer that created the head commits it
+    # with its first event, so seeing its event means seeing its head.
+    if AuditEvent.objects.exists() and not AuditChainHead.objects.filter(pk=HEAD_PK).exists():
         raise AuditChainError("the audit chain head row is missing; run manage.py verify_audit")
     try:
         with transaction.atomic():

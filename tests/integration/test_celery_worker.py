@@ -4,6 +4,7 @@ The worker is a separate process, so it must see committed data in a database it
 PostgreSQL's test database, not SQLite's in-memory one.
 """
 
+import io
 import os
 import shutil
 import socket
@@ -16,15 +17,23 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.management import call_command
 from django.db import connection
 
+from approvals.models import GateRun
+from approvals.reference_data import install_approval_reference_data
 from contracts.models import ContractVersion
 from contracts.reference_data import install_contract_reference_data
 from dealdesk import services
 from dealdesk.celery import app
 from dealdesk.models import Deal
 from dealdesk.reference_data import install_reference_data
-from tests.dealdesk.factories import AccountFactory, ProductFactory, UserFactory
+from tests.dealdesk.factories import (
+    AccountFactory,
+    ContactFactory,
+    ProductFactory,
+    UserFactory,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -116,32 +125,47 @@ def _reset_connections() -> None:
     app.amqp._producer_pool = None
 
 
-def test_a_new_deal_is_classified_and_drafted_by_a_real_worker(worker):
+def test_a_new_deal_is_classified_drafted_and_approved_by_a_real_worker(worker):
     # Transactional tests start from a flushed database: put the reference data back.
     install_reference_data(django_apps)
     install_contract_reference_data(django_apps)
+    install_approval_reference_data(django_apps)
+    account = AccountFactory()
+    signer = ContactFactory(account=account)
     spec = services.DealSpec(
         crm_id="006W00000000001",
         name="Worker deal",
-        account=AccountFactory(),
+        account=account,
         owner=UserFactory(roles=["Sales"]),
         start_date=date(2026, 1, 1),
         term_months=12,
-        lines=[services.LineSpec(ProductFactory(list_price=Decimal("1200")), Decimal(3))],
+        crm_amount=Decimal("3600.00"),
+        lines=[
+            services.LineSpec(
+                ProductFactory(list_price=Decimal(1200), floor_price=Decimal(1000)), Decimal(3)
+            )
+        ],
+        contacts=[services.ContactSpec(signer, "Signer", True)],
     )
     deal = services.deal_create(spec=spec, actor=services.pipeline_user())
+    # Three tasks in a row: classify and price, draft the contract, run the approval gates.
+    # A standard deal within policy needs nobody's approval, so it ends approved.
     _wait_for(
-        lambda: Deal.objects.get(pk=deal.pk).state not in ("new", "drafting"),
+        lambda: Deal.objects.get(pk=deal.pk).state not in ("new", "drafting", "in_review"),
         60,
-        "the worker to classify the deal and draft its contract",
+        "the worker to classify, draft and approve the deal",
     )
     deal.refresh_from_db()
-    assert deal.state == "in_review"
+    explanation = io.StringIO()
+    call_command("explain_approvals", str(deal.pk), stdout=explanation)
+    assert deal.state == "approved", explanation.getvalue()
     assert deal.tcv == Decimal("3600.00")
     assert deal.history.latest().history_user.username == "svc-pipeline"
     version = ContractVersion.objects.get(deal=deal)
     assert version.created_by.username == "svc-pipeline"
+    assert GateRun.objects.filter(contract_version=version).exists()
     log = worker()
     assert "Task dealdesk.deal_classify_and_price[" in log, log
     assert "Task contracts.contract_draft[" in log, log
+    assert "Task approvals.evaluate_deal[" in log, log
     assert "] received" in log, log
