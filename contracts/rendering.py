@@ -13,8 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.template import Context, Engine, Template
-from docxtpl import DocxTemplate
-from weasyprint import HTML
 
 from dealdesk.templatetags.dealdesk import money
 
@@ -122,6 +120,8 @@ def document_context(snapshot: dict[str, Any], *, version_number: int) -> dict[s
 
 
 def render_docx(template_docx: bytes, context: dict[str, Any]) -> bytes:
+    from docxtpl import DocxTemplate  # see render_pdf's import
+
     try:
         document = DocxTemplate(io.BytesIO(template_docx))
         document.render(context, autoescape=True)
@@ -140,6 +140,11 @@ def render_html(template_html: str, context: dict[str, Any]) -> str:
 
 
 def render_pdf(template_html: str, context: dict[str, Any]) -> bytes:
+    # Imported on first use: WeasyPrint (Pango through cffi) and docxtpl take about a second
+    # to import, which every web worker, Celery worker and manage.py command would pay at
+    # start-up through the URLconf and the pipeline's task imports.
+    from weasyprint import HTML
+
     html = render_html(template_html, context)
     # WeasyPrint allocates hundreds of thousands of small objects per document (boxes, styles,
     # cffi handles); the cyclic GC kept re-scanning them, ~15-20 % of a 10-page render. Pause it

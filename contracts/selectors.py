@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-from pypdf import PdfReader
 
 from contracts.models import ContractVersion
 from dealdesk.selectors import visible_deals
@@ -113,6 +112,8 @@ def clause_changes(old: list[dict], new: list[dict]) -> list[ClauseChange]:
 
 
 def pdf_text(version: ContractVersion) -> str:
+    from pypdf import PdfReader  # on first use: a slow import only the diff page needs
+
     with version.pdf.open("rb") as handle:
         reader = PdfReader(io.BytesIO(handle.read()))
     return "\n".join(page.extract_text() or "" for page in reader.pages)

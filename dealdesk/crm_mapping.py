@@ -78,6 +78,8 @@ DEAL_FIELDS = [
     "ae_notes",
     "crm_amount",
 ]
+# A set built once: Choices.values builds a new list from the enum on every access.
+CURRENCIES = frozenset(Currency.values)
 LINE_FIELDS = ["product_id", "segment_index", "quantity", "list_unit_price", "discount_pct"]
 FREQUENCIES = {
     "monthly": BillingFrequency.MONTHLY,
@@ -177,7 +179,7 @@ def map_account(record: dict) -> Mapped:
 
 def account_currency(record: dict) -> str:
     currency = record.get(settings.CRM_FIELDS["currency"] or "-")
-    return currency if currency in Currency.values else Currency.USD
+    return currency if currency in CURRENCIES else Currency.USD
 
 
 def map_product(record: dict) -> Mapped:
@@ -204,7 +206,7 @@ def map_opportunity(
     currency = record.get(names["currency"]) if names["currency"] else None
     if currency is None:
         currency = account[1] if account else Currency.USD
-    if currency not in Currency.values:
+    if currency not in CURRENCIES:
         out.reasons.append(f"currency mismatch: {currency!r} is not a currency Dealdesk bills in")
     v["currency"] = currency
     v["close_date"] = _date(record, "CloseDate", out)

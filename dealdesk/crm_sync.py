@@ -25,6 +25,7 @@ from simple_history.utils import bulk_update_with_history
 from dealdesk import pipeline, services
 from dealdesk.bulk import bulk_insert_with_history
 from dealdesk.crm import CRMBackend, CRMError, CRMQuery, crm_backend
+from dealdesk.crm.base import read_ahead
 from dealdesk.crm.file import parse_modstamp
 from dealdesk.crm_lock import sync_run_release, sync_run_start
 from dealdesk.crm_mapping import (
@@ -177,7 +178,7 @@ class CrmSync:
             since = mark.modstamp - timedelta(minutes=settings.CRM_SYNC_OVERLAP_MINUTES)
         newest = None
         fields = fields_for(name)
-        for page in self.backend.pages(CRMQuery(name, fields, since=since)):
+        for page in read_ahead(self.backend.pages(CRMQuery(name, fields, since=since))):
             self._page(name, page, handler)
             stamps = [parse_modstamp(r["SystemModstamp"]) for r in page if r.get("SystemModstamp")]
             if stamps:
@@ -193,7 +194,7 @@ class CrmSync:
             - self.seen[name]
         )
         if retry:
-            for page in self.backend.pages(CRMQuery(name, fields, ids=retry)):
+            for page in read_ahead(self.backend.pages(CRMQuery(name, fields, ids=retry))):
                 self._page(name, page, handler)
         if newest is not None and (mark is None or newest > mark.modstamp):
             mark = mark or CrmWatermark(object_name=name)

@@ -1,6 +1,8 @@
 """What the sync asks of a CRM, and the one error type every backend raises."""
 
+import queue
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -62,3 +64,56 @@ def with_retries(
             # Jitter spreads the retries of many clients hitting the same outage.
             time.sleep(backoff_seconds * 2**attempt * (1 + random.random() / 2))  # noqa: S311
     raise AssertionError("unreachable")
+
+
+_END = object()
+
+
+def read_ahead(pages: Iterator[T]) -> Iterator[T]:
+    """Yield from `pages` while a background thread already fetches the next one.
+
+    The sync writes one page while the CRM prepares and sends the next, so the two waits
+    overlap instead of adding up (a remote API's latency, or a second core). At most three
+    pages are held at once (the one being written, one queued, one arriving): memory stays
+    flat. An error fetching a page is raised where that page would have been yielded. The
+    thread only talks to the CRM, never to the database.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not put((page, None)):
+                    return
+            put((_END, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((None, exc))
+        finally:
+            close = getattr(pages, "close", None)  # a generator: runs its cleanup here
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="crm-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            page, error = handoff.get()
+            if error is not None:
+                raise error
+            if page is _END:
+                return
+            yield page
+    finally:
+        # The consumer stopped (done, or failed while writing): let the thread finish.
+        stop.set()
+        thread.join()

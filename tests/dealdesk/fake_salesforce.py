@@ -41,6 +41,9 @@ class FakeSalesforce:
         self.session_ids = {"test-session"}
         # Status codes to answer the next requests with, in order (then normal service).
         self.failures: list[int] = []
+        # Objects whose next pages (nextRecordsUrl) fail with 503 for as long as they are here:
+        # Salesforce failing for good half-way through a query, whatever the request order.
+        self.broken_next_pages: set[str] = set()
         self.requests: list[str] = []
         self._cursors: dict[str, list[dict]] = {}
         self._indexes: dict[tuple[str, str], dict] = {}
@@ -146,6 +149,9 @@ class FakeSalesforce:
                 version, endpoint, cursor = match.groups()
                 if cursor:
                     with fake._lock:
+                        rows = fake._cursors.get(cursor.split("-")[0])
+                        if rows and rows[0]["attributes"]["type"] in fake.broken_next_pages:
+                            return self._send(503, ERRORS[503])
                         rows = fake._cursors.pop(cursor.split("-")[0], None)
                     if rows is None:
                         return self._send(400, [{"errorCode": "INVALID_QUERY_LOCATOR"}])

@@ -435,24 +435,15 @@ def test_a_run_that_dies_half_way_is_completed_by_the_next(
 ):
     fake_salesforce.page_size = 1
     settings.CRM_SYNC_RETRIES = 1
-    # Pages of one record: accounts (2), products (3), the first opportunity with its
-    # lines and contact roles (3); then Salesforce fails for good on the next page.
-    calls = {"n": 0}
-    original = fake_salesforce._page
-
-    def failing_page(rows, version, endpoint):
-        calls["n"] += 1
-        if calls["n"] == 8:
-            fake_salesforce.failures.extend([503, 503])
-        return original(rows, version, endpoint)
-
-    fake_salesforce._page = failing_page
+    # Pages of one record: the first opportunity comes (with its lines and contact roles);
+    # then Salesforce fails for good on the next page of opportunities.
+    fake_salesforce.broken_next_pages = {"Opportunity"}
     run = sync(django_capture_on_commit_callbacks)
     assert run.status == "failed"
     assert Deal.objects.count() == 1  # the first page's deal was committed
     assert not CrmWatermark.objects.filter(object_name="Opportunity").exists()
 
-    fake_salesforce._page = original
+    fake_salesforce.broken_next_pages.clear()
     run = sync(django_capture_on_commit_callbacks)
     assert run.status == "succeeded"
     assert Deal.objects.count() == 2
