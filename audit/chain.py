@@ -51,8 +51,15 @@ def normalise_json(value: dict | None) -> dict:
     cut to milliseconds), tuples become lists, keys become strings, integral floats become
     ints. NaN and infinity are refused, as jsonb refuses them.
     """
-    text = json.dumps(value or {}, cls=DjangoJSONEncoder, allow_nan=False)
-    return json.loads(text, parse_float=_parse_float)
+    if not value:
+        return {}
+    return _NORMALISE_DECODER.decode(_NORMALISE_ENCODER.encode(value))
+
+
+# Built once: json.dumps(cls=...) and json.loads(parse_float=...) build a new encoder and
+# decoder on every call, a third of an audit append's Python time.
+_NORMALISE_ENCODER = DjangoJSONEncoder(allow_nan=False)
+_NORMALISE_DECODER = json.JSONDecoder(parse_float=_parse_float)
 
 
 def _default(value: Any) -> str:

@@ -7,7 +7,6 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
@@ -44,9 +43,9 @@ def _append(fields: dict) -> AuditEvent:
             _create_head()
             row = _append_in_one_statement(fields, content)
         pk, seq, prev_hash, digest = row
-        event = AuditEvent(pk=pk, seq=seq, prev_hash=prev_hash, hash=digest, **fields)
-        event._state.adding, event._state.db = False, connection.alias
-        return event
+        values = {"id": pk, "seq": seq, "prev_hash": prev_hash, "hash": digest, **fields}
+        # from_db: the saved instance built from positional values, half the cost of kwargs.
+        return AuditEvent.from_db(connection.alias, None, [values[n] for n in _attnames()])
     return _chain_and_insert([fields])[0]
 
 
@@ -71,6 +70,11 @@ def _chain_and_insert(rows: list[dict]) -> list[AuditEvent]:
             AuditEvent.objects.bulk_create(events)
         _set_head_hash(events[-1].prev_hash, events[-1].hash)
     return events
+
+
+@functools.cache
+def _attnames() -> tuple[str, ...]:
+    return tuple(f.attname for f in AuditEvent._meta.concrete_fields)
 
 
 # PostgreSQL: lock the head, hash and insert in one statement, so an event costs one round
@@ -112,10 +116,8 @@ def _pg_append_sql(names: tuple[str, ...]) -> str:
 def _append_in_one_statement(fields: dict, content: str) -> tuple | None:
     names = tuple(sorted(fields))
     sql = _pg_append_sql(names)
-    params = [
-        json.dumps(fields[name], cls=DjangoJSONEncoder) if name in _JSON_COLUMNS else fields[name]
-        for name in names
-    ]
+    # The JSON values are normalised already (plain JSON types only): the default encoder.
+    params = [json.dumps(fields[name]) if name in _JSON_COLUMNS else fields[name] for name in names]
     with connection.cursor() as cursor:
         cursor.execute(sql, [content, HEAD_PK, *params])
         return cursor.fetchone()
