@@ -62,8 +62,9 @@ class ApprovalRule(TimestampedModel):
     def __str__(self) -> str:
         return self.name
 
-    def as_rule(self) -> Rule:
-        """Needs `group`, `patterns` and `clause_types` loaded (see selectors.active_rules)."""
+    def as_rule(self, *, patterns: frozenset[str], clause_types: frozenset[str]) -> Rule:
+        """Needs `group` loaded; the codes of its patterns and clause types are given (see
+        selectors.active_rules, which reads them for every rule in one query each)."""
         return Rule(
             id=self.pk,
             name=self.name,
@@ -73,8 +74,8 @@ class ApprovalRule(TimestampedModel):
             tcv_above=self.tcv_above,
             term_months_above=self.term_months_above,
             payment_net_days_above=self.payment_net_days_above,
-            patterns=frozenset(p.code for p in self.patterns.all()),
-            clause_types=frozenset(c.code for c in self.clause_types.all()),
+            patterns=patterns,
+            clause_types=clause_types,
             any_banned_clause=self.any_banned_clause,
             any_review_clause=self.any_review_clause,
             below_floor=self.below_floor,
