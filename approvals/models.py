@@ -7,6 +7,7 @@ alter what someone decided: a new version supersedes the old requests instead.
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -205,3 +206,14 @@ class ApprovalDelegation(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.delegate} for {self.delegator} ({self.group.name})"
+
+    def clean(self) -> None:
+        # Only a member can hand on the group's authority (the decision checks it again).
+        if (
+            self.delegator_id
+            and self.group_id
+            and not self.delegator.groups.filter(pk=self.group_id).exists()
+        ):
+            raise ValidationError(
+                {"delegator": f"{self.delegator} is not in {self.group.name}: nothing to delegate"}
+            )

@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 
@@ -122,3 +122,10 @@ def test_two_deciders_at_once_record_exactly_one_decision(request_, make_user):
     assert request_.state in ("approved", "rejected")
     decided = AuditEvent.objects.filter(action__in=["approval.approved", "approval.rejected"])
     assert decided.count() == 1
+
+
+def test_the_admin_form_refuses_a_delegation_from_outside_the_group(request_, make_user):
+    stand_in = make_user("Executive")
+    with pytest.raises(ValidationError, match="is not in Finance"):
+        delegation(make_user("Sales"), stand_in, request_.group).full_clean()
+    delegation(make_user("Finance"), stand_in, request_.group).full_clean()
