@@ -17,7 +17,7 @@ from django_fsm import TransitionNotAllowed
 
 from audit.services import audit_record
 from dealdesk import services
-from dealdesk.models import CrmDrift, Deal, DealLine, DealState, Product
+from dealdesk.models import Contact, CrmDrift, Deal, DealContact, DealLine, DealState, Product
 from dealdesk.pricing import PricingError, net_unit_price
 from dealdesk.selectors import deal_pricing
 
@@ -48,17 +48,35 @@ def as_json(value):
 
 @dataclass
 class DealChange:
-    """What the CRM says is different: deal fields, lines by CRM id (None: deleted)."""
+    """What the CRM says is different: deal fields, lines and contact roles by CRM id
+    (None: deleted). A contact role is {"contact": Contact CRM id, "name", "role",
+    "is_primary"}; its Contact row exists already (the sync creates contacts first)."""
 
     fields: dict = field(default_factory=dict)
     lines: dict = field(default_factory=dict)
+    contacts: dict = field(default_factory=dict)
     withdrawn: str = ""
 
     def __bool__(self) -> bool:
-        return bool(self.fields or self.lines or self.withdrawn)
+        return bool(self.fields or self.lines or self.contacts or self.withdrawn)
 
     def as_proposal(self) -> dict:
-        return as_json({"fields": self.fields, "lines": self.lines, "withdrawn": self.withdrawn})
+        return as_json(
+            {
+                "fields": self.fields,
+                "lines": self.lines,
+                "contacts": self.contacts,
+                "withdrawn": self.withdrawn,
+            }
+        )
+
+    @classmethod
+    def from_proposal(cls, proposal: dict) -> "DealChange":
+        return cls(
+            fields=proposal.get("fields", {}),
+            lines=proposal.get("lines", {}),
+            contacts=proposal.get("contacts", {}),
+        )
 
 
 @transaction.atomic
@@ -82,6 +100,7 @@ def deal_apply_crm_change(*, deal_id: int, change: DealChange, actor: AbstractBa
         line.net_unit_price = net_unit_price(line.list_unit_price, line.discount_pct)
         line._history_user, line._change_reason = actor, "changed in the CRM"
         line.save()
+    _apply_contact_roles(deal, change.contacts, actor)
     if deal.priced_at is not None:
         try:
             services.store_pricing(deal, deal_pricing(deal, list(deal.lines.all())))
@@ -94,9 +113,28 @@ def deal_apply_crm_change(*, deal_id: int, change: DealChange, actor: AbstractBa
         obj=deal,
         action="deal.crm_changed",
         before=as_json(before),
-        after=as_json({**change.fields, "lines": change.lines}),
+        after=as_json({**change.fields, "lines": change.lines, "contacts": change.contacts}),
     )
     return deal
+
+
+def _apply_contact_roles(deal: Deal, roles: dict, actor: AbstractBaseUser) -> None:
+    current = {r.crm_id: r for r in deal.contact_roles.filter(crm_id__in=list(roles))}
+    contacts = Contact.objects.in_bulk(
+        [v["contact"] for v in roles.values() if v is not None], field_name="crm_id"
+    )
+    for crm_id, values in roles.items():
+        role = current.get(crm_id)
+        if values is None:
+            if role is not None:
+                role._history_user, role._change_reason = actor, "removed in the CRM"
+                role.delete()
+            continue
+        role = role or DealContact(deal=deal, crm_id=crm_id)
+        role.contact = contacts[values["contact"]]
+        role.role, role.is_primary = values["role"], values["is_primary"]
+        role._history_user, role._change_reason = actor, "changed in the CRM"
+        role.save()
 
 
 def drift_describe(deal: Deal, proposal: dict, products: dict[int, Product]) -> list[dict]:
@@ -108,6 +146,18 @@ def drift_describe(deal: Deal, proposal: dict, products: dict[int, Product]) -> 
         label = Deal._meta.get_field(name).verbose_name
         rows.append({"what": str(label), "old": str(getattr(deal, name)), "new": str(new)})
     current = {line.crm_id: line for line in deal.lines.all()}
+    roles = {r.crm_id: r for r in deal.contact_roles.select_related("contact")}
+    for crm_id, values in proposal.get("contacts", {}).items():
+        role = roles.get(crm_id)
+        rows.append(
+            {
+                "what": f"contact role {crm_id}",
+                "old": _role_text(role.contact.name, role.role, role.is_primary) if role else "—",
+                "new": "removed"
+                if values is None
+                else _role_text(values["name"], values["role"], values["is_primary"]),
+            }
+        )
     for crm_id, values in proposal.get("lines", {}).items():
         line = current.get(crm_id)
         old = (
@@ -125,6 +175,10 @@ def drift_describe(deal: Deal, proposal: dict, products: dict[int, Product]) -> 
     return rows
 
 
+def _role_text(name: str, role: str, is_primary: bool) -> str:
+    return f"{name} ({role or 'contact'}{', primary' if is_primary else ''})"
+
+
 def _line_text(product, quantity, price, discount) -> str:
     return f"{product.sku if product else '?'} × {quantity} @ {price} −{discount} %"
 
@@ -138,9 +192,11 @@ def drift_record(*, deal: Deal, change: DealChange, actor: AbstractBaseUser) -> 
         merged = {
             "fields": {**drift.proposal.get("fields", {}), **proposal["fields"]},
             "lines": {**drift.proposal.get("lines", {}), **proposal["lines"]},
+            "contacts": {**drift.proposal.get("contacts", {}), **proposal["contacts"]},
             "withdrawn": proposal["withdrawn"] or drift.proposal.get("withdrawn", ""),
         }
-        if merged == drift.proposal:
+        # A drift opened before contact roles were synced has no "contacts" key.
+        if merged == {"contacts": {}, **drift.proposal}:
             return None
         proposal = merged
     drift = drift or CrmDrift(deal=deal)
@@ -198,9 +254,7 @@ def drift_accept(*, drift_id: int, actor: AbstractBaseUser, reason: str = "") ->
     why = reason or "CRM change accepted"
     for name in REDRAFT_PATH[deal.state]:
         services.deal_transition(deal_id=deal.pk, actor=actor, transition=name, reason=why)
-    change = DealChange(
-        fields=drift.proposal.get("fields", {}), lines=drift.proposal.get("lines", {})
-    )
+    change = DealChange.from_proposal(drift.proposal)
     deal_apply_crm_change(deal_id=deal.pk, change=change, actor=actor)
     return _decided(drift, actor, CrmDrift.Status.ACCEPTED, why, "crm_drift.accepted")
 

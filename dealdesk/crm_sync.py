@@ -53,6 +53,7 @@ from dealdesk.models import (
     CrmOwner,
     CrmWatermark,
     Deal,
+    DealContact,
     DealLine,
     DealState,
     Product,
@@ -60,7 +61,9 @@ from dealdesk.models import (
     SyncRun,
 )
 
-OBJECTS = ["Account", "Product2", "Opportunity", "OpportunityLineItem"]
+# Contact roles change without touching their opportunity's SystemModstamp: they are a
+# query of their own, after the deals they belong to.
+OBJECTS = ["Account", "Product2", "Opportunity", "OpportunityLineItem", "OpportunityContactRole"]
 SYNC_REASON = "CRM sync"
 STALLED_AFTER = timedelta(hours=1)
 
@@ -146,6 +149,7 @@ class CrmSync:
             "Product2": self._products,
             "Opportunity": self._opportunities,
             "OpportunityLineItem": self._lines,
+            "OpportunityContactRole": self._contact_roles,
         }
         self.counts = {name: Counts() for name in OBJECTS}
         try:
@@ -476,20 +480,101 @@ class CrmSync:
 
     def _contacts(self, roles, accounts, won) -> dict[str, list]:
         """Contacts of the new deals' contact roles, created once each by CRM id."""
-        wanted = {
-            r["ContactId"]: (r, won[opp][1]["account_id"])
+        existing = self._ensure_contacts(
+            {
+                r["ContactId"]: (r, accounts[won[opp][1]["account_id"]])
+                for opp, rs in roles.items()
+                for r in rs
+                if r.get("ContactId")
+            }
+        )
+        return {
+            opp: [
+                services.ContactSpec(
+                    existing[r["ContactId"]],
+                    r.get("Role") or "",
+                    bool(r.get("IsPrimary")),
+                    r["Id"],
+                )
+                for r in rs
+                if r.get("ContactId")
+            ]
             for opp, rs in roles.items()
-            for r in rs
-            if r.get("ContactId")
         }
+
+    def _contact_roles(self, page: list[dict]) -> None:
+        """Contact roles added, edited or removed on deals that exist already."""
+        counts = self.counts["OpportunityContactRole"]
+        opportunity_ids = {r.get("OpportunityId") for r in page} - self.created_deals
+        deals = _deal_rows(list(opportunity_ids), ["account_id"])
+        mine = [r for r in page if r.get("OpportunityId") in deals]
+        existing = {
+            role.crm_id: role
+            for role in DealContact.objects.filter(
+                AnyOf(F("crm_id"), [r["Id"] for r in mine])
+            ).select_related("contact")
+        }
+        # Roles imported before their ids were kept: matched once by deal, contact and role.
+        unnamed = {
+            (role.deal_id, role.contact.crm_id, role.role): role
+            for role in DealContact.objects.filter(
+                deal_id__in=[d.pk for d in deals.values()], crm_id=None
+            ).select_related("contact")
+        }
+        accounts = Account.objects.in_bulk({d.values["account_id"] for d in deals.values()})
+        changes: dict[str, DealChange] = defaultdict(DealChange)
+        by_contact = {}
+        for record in page:
+            deal = deals.get(record.get("OpportunityId"))
+            if deal is None:
+                counts.skipped += 1  # a new deal's role, or a deal we do not import
+                continue
+            role = existing.get(record["Id"])
+            if record.get("IsDeleted") or not record.get("ContactId"):
+                if role is None:
+                    counts.unchanged += 1
+                else:
+                    changes[record["OpportunityId"]].contacts[record["Id"]] = None
+                continue
+            values = {
+                "contact": record["ContactId"],
+                "name": ((record.get("Contact") or {}).get("Name") or record["ContactId"])[:255],
+                "role": (record.get("Role") or "")[:60],
+                "is_primary": bool(record.get("IsPrimary")),
+            }
+            if role is None:
+                role = unnamed.get((deal.pk, values["contact"], values["role"]))
+                if role is not None:
+                    role.crm_id = record["Id"]
+                    role._history_user, role._change_reason = self.actor, "CRM id recorded"
+                    role.save(update_fields=["crm_id", "updated_at"])
+            if role is not None and (role.contact.crm_id, role.role, role.is_primary) == (
+                values["contact"],
+                values["role"],
+                values["is_primary"],
+            ):
+                counts.unchanged += 1
+                continue
+            changes[record["OpportunityId"]].contacts[record["Id"]] = values
+            by_contact[record["ContactId"]] = (record, accounts[deal.values["account_id"]])
+        self._ensure_contacts(by_contact)
+        for crm_id, change in changes.items():
+            n = len(change.contacts)
+            if self._change(deals[crm_id], change):
+                counts.updated += n
+            else:
+                counts.unchanged += n
+
+    def _ensure_contacts(self, wanted: dict[str, tuple[dict, Account]]) -> dict[str, Contact]:
+        """The Contact rows for these CRM contact ids, created (with history) where missing."""
         existing = Contact.objects.filter(crm_id__in=list(wanted)).in_bulk(field_name="crm_id")
         new = []
-        for contact_id, (role, account_id) in wanted.items():
+        for contact_id, (role, account) in wanted.items():
             if contact_id in existing:
                 continue
             person = role.get("Contact") or {}
             contact = Contact(
-                account=accounts[account_id],
+                account=account,
                 crm_id=contact_id,
                 name=(person.get("Name") or contact_id)[:255],
                 email=(person.get("Email") or "")[:254],
@@ -498,16 +583,7 @@ class CrmSync:
             existing[contact_id] = contact
         if new:
             bulk_insert_with_history(new, user=self.actor, reason=SYNC_REASON)
-        return {
-            opp: [
-                services.ContactSpec(
-                    existing[r["ContactId"]], r.get("Role") or "", bool(r.get("IsPrimary"))
-                )
-                for r in rs
-                if r.get("ContactId")
-            ]
-            for opp, rs in roles.items()
-        }
+        return existing
 
     def _lines(self, page: list[dict]) -> None:
         """Line changes on deals that exist already (new deals came with their lines)."""

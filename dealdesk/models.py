@@ -390,6 +390,8 @@ class DealContact(TimestampedModel):
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="deal_roles")
     role = models.CharField(max_length=60, blank=True)
     is_primary = models.BooleanField(default=False)
+    # The OpportunityContactRole's id: a role edited or deleted in the CRM is found by it.
+    crm_id = models.CharField("CRM id", max_length=18, unique=True, null=True, blank=True)
 
     history = HistoricalRecords()
 

@@ -73,6 +73,7 @@ class ContactSpec:
     contact: Contact
     role: str = ""
     is_primary: bool = False
+    crm_id: str | None = None  # the CRM's OpportunityContactRole id
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,9 @@ def deals_create(*, specs: Sequence[DealSpec], actor: AbstractBaseUser) -> list[
     for deal, spec in zip(deals, specs, strict=True):
         lines += [_new_line(deal, line) for line in spec.lines]
         contacts += [
-            DealContact(deal=deal, contact=r.contact, role=r.role, is_primary=r.is_primary)
+            DealContact(
+                deal=deal, contact=r.contact, role=r.role, is_primary=r.is_primary, crm_id=r.crm_id
+            )
             for r in spec.contacts
         ]
     bulk_insert_with_history(lines, user=actor, reason="created")

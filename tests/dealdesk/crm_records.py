@@ -82,7 +82,9 @@ def line(
     }
 
 
-def contact_role(crm_id: str, opportunity_id: str, contact_id: str, name: str) -> dict:
+def contact_role(
+    crm_id: str, opportunity_id: str, contact_id: str, name: str, *, at: int = 0, **extra
+) -> dict:
     return {
         "Id": crm_id,
         "OpportunityId": opportunity_id,
@@ -95,7 +97,8 @@ def contact_role(crm_id: str, opportunity_id: str, contact_id: str, name: str) -
             "Email": f"{contact_id.lower()}@example.com",
         },
         "IsDeleted": False,
-        "SystemModstamp": stamp(0),
+        "SystemModstamp": stamp(at),
+        **extra,
     }
 
 

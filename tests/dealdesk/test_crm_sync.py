@@ -28,7 +28,7 @@ from dealdesk.models import (
     QuarantinedRecord,
     SyncRun,
 )
-from tests.dealdesk.crm_records import account, line, opportunity, row_counts
+from tests.dealdesk.crm_records import account, contact_role, line, opportunity, row_counts
 from tests.dealdesk.factories import DealFactory, DealLineFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -350,6 +350,81 @@ def test_a_deal_past_drafting_is_never_rewritten_its_change_is_drift(
     before = row_counts()
     sync(django_capture_on_commit_callbacks)
     assert row_counts() == before
+
+
+def test_contact_roles_follow_the_crm_in_place_while_drafting_and_as_drift_after(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks, make_user
+):
+    sync(django_capture_on_commit_callbacks)
+    signed = Deal.objects.get(crm_id="006000000000001")
+    drafting = Deal.objects.get(crm_id="006000000000002")
+    _move(signed, "submit_for_review")
+    # The AE names a billing contact on one deal and removes the signer from the other:
+    # neither touches the opportunity, only its contact roles.
+    fake_salesforce.put(
+        "OpportunityContactRole",
+        contact_role(
+            "00K000000000002",
+            "006000000000002",
+            "003000000000002",
+            "Bo Billing",
+            at=30,
+            Role="Billing",
+            IsPrimary=False,
+        ),
+    )
+    fake_salesforce.put(
+        "OpportunityContactRole",
+        contact_role("00K000000000001", "006000000000001", "003000000000001", "Ada Signer", at=30)
+        | {"IsDeleted": True},
+    )
+
+    run = sync(django_capture_on_commit_callbacks)
+
+    assert run.counts["OpportunityContactRole"]["updated"] == 2
+    role = drafting.contact_roles.get()
+    assert (role.contact.name, role.contact.account, role.role, role.is_primary) == (
+        "Bo Billing",
+        drafting.account,
+        "Billing",
+        False,
+    )
+    assert role.history.latest().history_change_reason == "changed in the CRM"
+    # Past drafting the signer stays until the deal desk says so.
+    assert signed.contact_roles.get().contact.name == "Ada Signer"
+    drift = CrmDrift.objects.get(deal=signed, status="open")
+    assert {
+        "what": "contact role 00K000000000001",
+        "old": "Ada Signer (Signer, primary)",
+        "new": "removed",
+    } in drift.changes
+
+    before = row_counts()
+    sync(django_capture_on_commit_callbacks)
+    assert row_counts() == before  # seen again: nothing written
+
+    from dealdesk.crm_services import drift_accept
+
+    with django_capture_on_commit_callbacks(execute=True):
+        drift_accept(drift_id=drift.pk, actor=make_user("Deal Desk"), reason="signer left")
+    signed.refresh_from_db()
+    assert (signed.state, signed.contact_roles.count()) == ("drafting", 0)
+
+
+def test_a_role_imported_before_its_id_was_kept_is_matched_not_doubled(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    sync(django_capture_on_commit_callbacks)
+    deal = Deal.objects.get(crm_id="006000000000001")
+    deal.contact_roles.update(crm_id=None)  # as imported by an earlier release
+    fake_salesforce.put(
+        "OpportunityContactRole",
+        contact_role("00K000000000001", "006000000000001", "003000000000001", "Ada Signer", at=30),
+    )
+    run = sync(django_capture_on_commit_callbacks)
+    assert run.counts["OpportunityContactRole"]["unchanged"] == 1
+    assert deal.contact_roles.get().crm_id == "00K000000000001"
+    assert not CrmDrift.objects.exists()
 
 
 def test_dismissing_drift_needs_the_permission_and_keeps_the_deal(
