@@ -174,6 +174,8 @@ SALESFORCE_SECURITY_TOKEN = env.str("SALESFORCE_SECURITY_TOKEN", default="")
 SALESFORCE_CONSUMER_KEY = env.str("SALESFORCE_CONSUMER_KEY", default="")
 SALESFORCE_PRIVATE_KEY_FILE = env.str("SALESFORCE_PRIVATE_KEY_FILE", default="")
 SALESFORCE_DOMAIN = env.str("SALESFORCE_DOMAIN", default="login")  # login | test | my-domain
+# Log in here instead of https://{SALESFORCE_DOMAIN}.salesforce.com: a proxy, a local fake.
+SALESFORCE_LOGIN_URL = env.str("SALESFORCE_LOGIN_URL", default="")
 SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="62.0")
 SALESFORCE_TIMEOUT_SECONDS = env.float("SALESFORCE_TIMEOUT_SECONDS", default=60.0)
 # Custom fields differ per org; these are DESIGN.md's defaults. An empty currency field means

@@ -1,6 +1,7 @@
 """Shared fixtures. Postgres-only tests carry @pytest.mark.postgres and skip on SQLite."""
 
 import os
+from decimal import Decimal
 
 import pytest
 
@@ -56,3 +57,15 @@ def fake_salesforce(settings):
     settings.CRM_SYNC_BACKOFF_SECONDS = 0
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def catalog(db):
+    """The fake Salesforce org's products: PLAT and SEAT completed by Finance; OLD retired."""
+    from tests.dealdesk.factories import ProductFactory
+
+    return [
+        ProductFactory(sku="PLAT", name="Platform"),
+        ProductFactory(sku="SEAT", name="Seat", billing_interval="month", list_price=Decimal(30)),
+        ProductFactory(sku="OLD", name="Retired product", active=False),
+    ]

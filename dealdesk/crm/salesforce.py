@@ -27,34 +27,46 @@ from dealdesk.crm.base import CRMError, CRMQuery, with_retries
 IDS_PER_QUERY = 400
 
 
-class _PlainHTTPAdapter(HTTPAdapter):
-    """simple-salesforce builds https:// URLs from the instance; send them over http.
+class _RewritingAdapter(HTTPAdapter):
+    """Sends the URLs simple-salesforce builds for one https origin to another origin.
 
-    Mounted only for an http:// instance URL (a local fake or a proxy): shared/STACK.md, 2.
+    simple-salesforce always builds https://{domain}.salesforce.com for the log-in and
+    https://{instance} for the API; a local fake or a proxy needs plain http or another
+    host (shared/STACK.md, 2).
     """
 
+    def __init__(self, origin: str, target: str) -> None:
+        super().__init__()
+        self.origin, self.target = origin, target.rstrip("/")
+
     def send(self, request, *args, **kwargs):
-        request.url = "http://" + request.url.removeprefix("https://")
+        request.url = self.target + request.url.removeprefix(self.origin)
         return super().send(request, *args, **kwargs)
 
 
-def _http_session(instance_url: str) -> requests.Session:
+def _http_session() -> requests.Session:
     session = requests.Session()
-    parsed = urlparse(instance_url)
-    if parsed.scheme == "http":
-        session.mount(f"https://{parsed.netloc}", _PlainHTTPAdapter())
+    instance = urlparse(settings.SALESFORCE_INSTANCE_URL)
+    if instance.scheme == "http":
+        origin = f"https://{instance.netloc}"
+        session.mount(origin, _RewritingAdapter(origin, f"http://{instance.netloc}"))
+    if settings.SALESFORCE_LOGIN_URL:
+        origin = f"https://{settings.SALESFORCE_DOMAIN}.salesforce.com"
+        session.mount(origin, _RewritingAdapter(origin, settings.SALESFORCE_LOGIN_URL))
     return session
 
 
 def _connect() -> Salesforce:
-    # Plain dicts: the default OrderedDict hook doubles the JSON parsing time of a page.
-    common = {"version": settings.SALESFORCE_API_VERSION, "object_pairs_hook": dict}
-    instance_url = settings.SALESFORCE_INSTANCE_URL
+    common = {
+        "version": settings.SALESFORCE_API_VERSION,
+        # Plain dicts: the default OrderedDict hook doubles the JSON parsing time of a page.
+        "object_pairs_hook": dict,
+        "session": _http_session(),
+    }
     if settings.SALESFORCE_SESSION_ID:
         return Salesforce(
-            instance_url=instance_url,
+            instance_url=settings.SALESFORCE_INSTANCE_URL,
             session_id=settings.SALESFORCE_SESSION_ID,
-            session=_http_session(instance_url),
             **common,
         )
     try:

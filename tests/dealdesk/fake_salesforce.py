@@ -4,6 +4,9 @@ Serves GET /services/data/vXX/query and /queryAll (SOQL: SELECT ... FROM obj [WH
 SystemModstamp >= ts] [AND field IN (...)] ORDER BY ...), nextRecordsUrl pagination, and on
 demand the errors Salesforce answers with: 401 INVALID_SESSION_ID, 403
 REQUEST_LIMIT_EXCEEDED, 503. `/query` leaves deleted records out, `/queryAll` keeps them.
+Log-in: POST /services/oauth2/token (OAuth JWT bearer, the assertion checked against
+`jwt_public_key`) and POST /services/Soap/u/XX (username, password + security token
+against `passwords`); each gives a new session id.
 
 Tests use `FakeSalesforce` in a thread; the benchmark runs this file as a process:
 `python tests/dealdesk/fake_salesforce.py BUNDLE.json|module:function` prints its port.
@@ -18,6 +21,7 @@ import threading
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+from xml.sax.saxutils import escape
 
 SOQL = re.compile(
     r"SELECT (?P<fields>.+?) FROM (?P<object>\w+)(?: WHERE (?P<where>.+?))?(?: ORDER BY .+)?$",
@@ -39,6 +43,11 @@ class FakeSalesforce:
         self.records = records or {}
         self.page_size = page_size
         self.session_ids = {"test-session"}
+        # Log-in: the JWT bearer flow's (consumer key, username, public key PEM), and
+        # username → password + security token for the SOAP log-in.
+        self.jwt_client: tuple[str, str, bytes] | None = None
+        self.passwords: dict[str, str] = {}
+        self.logins: list[str] = []
         # Status codes to answer the next requests with, in order (then normal service).
         self.failures: list[int] = []
         # Objects whose next pages (nextRecordsUrl) fail with 503 for as long as they are here:
@@ -119,6 +128,61 @@ class FakeSalesforce:
             body["nextRecordsUrl"] = f"/services/data/v{version}/{endpoint}/{cursor}-2000"
         return body
 
+    def _new_session(self, flow: str) -> str:
+        session_id = f"00D!{flow}-{next(self._ids)}"
+        with self._lock:
+            self.session_ids.add(session_id)
+            self.logins.append(flow)
+        return session_id
+
+    def _token_login(self, form: dict[str, list[str]]) -> tuple[int, dict]:
+        import jwt  # the SDK's own JWT library, to check what it signed
+
+        refused = (400, {"error": "invalid_grant", "error_description": "user hasn't approved"})
+        if form.get("grant_type") != ["urn:ietf:params:oauth:grant-type:jwt-bearer"]:
+            return 400, {"error": "unsupported_grant_type"}
+        if self.jwt_client is None:
+            return refused
+        consumer_key, username, public_key = self.jwt_client
+        try:
+            claims = jwt.decode(
+                form["assertion"][0],
+                public_key,
+                algorithms=["RS256"],
+                audience=["https://login.salesforce.com", "https://test.salesforce.com"],
+            )
+        except (KeyError, jwt.InvalidTokenError):
+            return refused
+        if (claims.get("iss"), claims.get("sub")) != (consumer_key, username):
+            return refused
+        return 200, {
+            "access_token": self._new_session("jwt"),
+            "instance_url": self.url,
+            "token_type": "Bearer",
+        }
+
+    def _soap_login(self, body: str) -> tuple[int, str]:
+        def value(tag: str) -> str:
+            found = re.search(rf"<n1:{tag}>(.*?)</n1:{tag}>", body, re.S)
+            return found.group(1) if found else ""
+
+        envelope = '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com"><soapenv:Body>{}</soapenv:Body></soapenv:Envelope>'
+        expected = self.passwords.get(value("username"))
+        if expected is None or value("password") != escape(expected):
+            message = "Invalid username, password, security token; or user locked out."
+            return 500, envelope.format(
+                "<soapenv:Fault><faultcode>INVALID_LOGIN</faultcode><detail><sf:LoginFault>"
+                "<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>"
+                f"<sf:exceptionMessage>{message}</sf:exceptionMessage>"
+                "</sf:LoginFault></detail></soapenv:Fault>"
+            )
+        return 200, envelope.format(
+            '<loginResponse xmlns="urn:partner.soap.sforce.com"><result>'
+            f"<serverUrl>{self.url}/services/Soap/u/62.0/00D000000000001</serverUrl>"
+            f"<sessionId>{self._new_session('password')}</sessionId>"
+            "</result></loginResponse>"
+        )
+
     def _handler(self):
         fake = self
 
@@ -133,6 +197,22 @@ class FakeSalesforce:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                path = urlparse(self.path).path
+                if path == "/services/oauth2/token":
+                    return self._send(*fake._token_login(parse_qs(body)))
+                if re.fullmatch(r"/services/Soap/u/[\d.]+", path):
+                    status, xml = fake._soap_login(body)
+                    data = xml.encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/xml; charset=utf-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return None
+                return self._send(404, [{"errorCode": "NOT_FOUND", "message": path}])
 
             def do_GET(self):
                 url = urlparse(self.path)

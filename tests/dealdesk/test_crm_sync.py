@@ -29,7 +29,7 @@ from dealdesk.models import (
     SyncRun,
 )
 from tests.dealdesk.crm_records import account, contact_role, line, opportunity, row_counts
-from tests.dealdesk.factories import DealFactory, DealLineFactory, ProductFactory
+from tests.dealdesk.factories import DealFactory, DealLineFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -40,16 +40,6 @@ def deals_stop_at_drafting(monkeypatch):
     new or drafting: keep eager Celery from drafting its contract (and moving it on to
     in_review) at once. tests/dealdesk/test_crm_demo_bundle.py runs the whole flow."""
     monkeypatch.delitem(pipeline.NEXT_STEP, ("dealdesk.deal", "drafting"))
-
-
-@pytest.fixture
-def catalog(db):
-    """PLAT and SEAT completed by Finance; OLD retired."""
-    return [
-        ProductFactory(sku="PLAT", name="Platform"),
-        ProductFactory(sku="SEAT", name="Seat", billing_interval="month", list_price=Decimal(30)),
-        ProductFactory(sku="OLD", name="Retired product", active=False),
-    ]
 
 
 def sync(capture, **kwargs) -> SyncRun:
