@@ -81,26 +81,39 @@ class DealChange:
 
 @transaction.atomic
 def deal_apply_crm_change(*, deal_id: int, change: DealChange, actor: AbstractBaseUser) -> Deal:
-    """Apply CRM values to a deal and its lines, with history and one audit event."""
+    """Apply CRM values to a deal, its lines and contact roles: history and one audit event."""
     deal = Deal.objects.select_for_update().get(pk=deal_id)
     before = {name: getattr(deal, name) for name in change.fields}
     for name, value in change.fields.items():
         setattr(deal, name, Deal._meta.get_field(name).to_python(value))
-    lines = {line.crm_id: line for line in deal.lines.filter(crm_id__in=list(change.lines))}
-    for crm_id, values in change.lines.items():
-        line = lines.get(crm_id)
-        if values is None:
-            if line is not None:
-                line._history_user, line._change_reason = actor, "removed in the CRM"
-                line.delete()
-            continue
-        line = line or DealLine(deal=deal, crm_id=crm_id)
+
+    def fill_line(line: DealLine, values: dict) -> None:
         for name, value in values.items():
             setattr(line, name, DealLine._meta.get_field(name).to_python(value))
         line.net_unit_price = net_unit_price(line.list_unit_price, line.discount_pct)
-        line._history_user, line._change_reason = actor, "changed in the CRM"
-        line.save()
-    _apply_contact_roles(deal, change.contacts, actor)
+
+    _apply_children(
+        deal.lines.filter(crm_id__in=list(change.lines)),
+        change.lines,
+        actor,
+        make=lambda crm_id: DealLine(deal=deal, crm_id=crm_id),
+        fill=fill_line,
+    )
+    contacts = Contact.objects.in_bulk(
+        [v["contact"] for v in change.contacts.values() if v is not None], field_name="crm_id"
+    )
+
+    def fill_role(role: DealContact, values: dict) -> None:
+        role.contact = contacts[values["contact"]]
+        role.role, role.is_primary = values["role"], values["is_primary"]
+
+    _apply_children(
+        deal.contact_roles.filter(crm_id__in=list(change.contacts)),
+        change.contacts,
+        actor,
+        make=lambda crm_id: DealContact(deal=deal, crm_id=crm_id),
+        fill=fill_role,
+    )
     if deal.priced_at is not None:
         try:
             services.store_pricing(deal, deal_pricing(deal, list(deal.lines.all())))
@@ -118,23 +131,20 @@ def deal_apply_crm_change(*, deal_id: int, change: DealChange, actor: AbstractBa
     return deal
 
 
-def _apply_contact_roles(deal: Deal, roles: dict, actor: AbstractBaseUser) -> None:
-    current = {r.crm_id: r for r in deal.contact_roles.filter(crm_id__in=list(roles))}
-    contacts = Contact.objects.in_bulk(
-        [v["contact"] for v in roles.values() if v is not None], field_name="crm_id"
-    )
-    for crm_id, values in roles.items():
-        role = current.get(crm_id)
+def _apply_children(rows, changes: dict, actor: AbstractBaseUser, *, make, fill) -> None:
+    """A deal's lines or contact roles by CRM id: None removes one, values create or update."""
+    current = {row.crm_id: row for row in rows}
+    for crm_id, values in changes.items():
+        row = current.get(crm_id)
         if values is None:
-            if role is not None:
-                role._history_user, role._change_reason = actor, "removed in the CRM"
-                role.delete()
+            if row is not None:
+                row._history_user, row._change_reason = actor, "removed in the CRM"
+                row.delete()
             continue
-        role = role or DealContact(deal=deal, crm_id=crm_id)
-        role.contact = contacts[values["contact"]]
-        role.role, role.is_primary = values["role"], values["is_primary"]
-        role._history_user, role._change_reason = actor, "changed in the CRM"
-        role.save()
+        row = row or make(crm_id)
+        fill(row, values)
+        row._history_user, row._change_reason = actor, "changed in the CRM"
+        row.save()
 
 
 def drift_describe(deal: Deal, proposal: dict, products: dict[int, Product]) -> list[dict]:
