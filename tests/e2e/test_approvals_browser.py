@@ -84,10 +84,12 @@ def test_finance_then_an_executive_approve_and_the_deal_is_approved(
     filters.get_by_label("Group").select_option(label="Finance")
     filters.get_by_role("button", name="Filter").click()
     expect(queue).to_contain_text(deal.name)
-    assert "q=nordlicht" in page.url and "min_tcv=30000" in page.url
+    assert "q=nordlicht" in page.url
+    assert "min_tcv=30000" in page.url
     page.get_by_role("link", name="TCV").click()  # sorting keeps the filters
     expect(queue).to_contain_text(deal.name)
-    assert "q=nordlicht" in page.url and "sort=tcv" in page.url
+    assert "q=nordlicht" in page.url
+    assert "sort=tcv" in page.url
     screenshot("approvals-queue-filtered")
     # Rejecting needs a reason: refused in place, nothing decided.
     page.get_by_test_id(f"reject-{finance.pk}").click()
