@@ -2,7 +2,9 @@
 system's (read-only), decided from the admin only through the service's actions."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from approvals.models import (
@@ -14,6 +16,7 @@ from approvals.models import (
 )
 from approvals.services import ApprovalError, approval_request_decide
 from dealdesk.admin import ReadOnlyAdmin
+from dealdesk.forms import ReasonForm
 
 
 @admin.register(ApprovalRule)
@@ -50,19 +53,47 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
     list_filter = ["state", "group"]
     list_select_related = ["deal", "group", "decided_by"]
     search_fields = ["deal__name", "deal__crm_id"]
-    actions = ["approve_selected"]
+    actions = ["approve_selected", "reject_selected"]
 
     def has_approve_permission(self, request) -> bool:
         return request.user.has_perm("approvals.change_approvalrequest")
 
     @admin.action(description="Approve the selected requests", permissions=["approve"])
     def approve_selected(self, request, queryset) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Reject the selected requests…", permissions=["approve"])
+    def reject_selected(self, request, queryset) -> TemplateResponse | None:
+        # A rejection needs its reason: Django's intermediate-page pattern. The first POST
+        # (from the changelist) shows the form; its own POST ("apply") carries the reason.
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self._decide(request, queryset, approve=False, reason=form.cleaned_data["reason"])
+            return None  # back to the changelist, with a message per request
+        return TemplateResponse(
+            request,
+            "admin/approvals/approvalrequest/reject_selected.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Reject the selected requests",
+                "opts": self.model._meta,
+                "requests": queryset.select_related("deal", "group"),
+                "form": form,
+                "action": "reject_selected",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def _decide(self, request, queryset, *, approve: bool, reason: str = "") -> None:
         # The same service as the pages: state, group, delegation and SoD checked per request.
         for approval_request in queryset:
             try:
-                approval_request_decide(
-                    request_id=approval_request.pk, actor=request.user, approve=True
+                decided = approval_request_decide(
+                    request_id=approval_request.pk,
+                    actor=request.user,
+                    approve=approve,
+                    reason=reason,
                 )
-                self.message_user(request, f"approved: {approval_request}")
+                self.message_user(request, f"{decided.state}: {approval_request}")
             except (ApprovalError, PermissionDenied) as exc:
                 self.message_user(request, f"{approval_request}: {exc}", messages.ERROR)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from approvals import gates, policy
@@ -22,6 +23,7 @@ from approvals.models import (
 )
 from contracts.models import CURRENT_STATES, ClauseType, ContractState, ContractVersion
 from dealdesk.models import Deal, Product
+from dealdesk.paging import sorted_by
 
 
 @dataclass(frozen=True)
@@ -202,26 +204,90 @@ def deal_requests(*, deal_id: int) -> list[ApprovalRequest]:
     )
 
 
+def acting_groups(user: AbstractBaseUser) -> dict[int, str]:
+    """The user's groups and the groups they are a delegate for right now: id → name."""
+    now = timezone.now()
+    # Only a delegator still in the group hands it on (as the decision checks).
+    delegated = ApprovalDelegation.objects.filter(
+        delegate=user, starts_at__lte=now, ends_at__gt=now, delegator__groups=F("group")
+    ).values("group_id")
+    groups = Group.objects.filter(Q(user=user) | Q(pk__in=delegated)).distinct()
+    return dict(groups.order_by("name").values_list("pk", "name"))
+
+
 def groups_acting_for(user: AbstractBaseUser) -> set[int]:
     """Ids of the user's groups and of the groups they are a delegate for right now."""
-    now = timezone.now()
-    own = set(user.groups.values_list("pk", flat=True))
-    delegated = ApprovalDelegation.objects.filter(
-        delegate=user, starts_at__lte=now, ends_at__gt=now
-    ).values_list("group_id", flat=True)
-    return own | set(delegated)
+    return set(acting_groups(user))
 
 
-def approval_queue(*, user: AbstractBaseUser) -> QuerySet[ApprovalRequest]:
-    """Open requests for the user's groups (and groups they stand in for), oldest first."""
-    return (
-        ApprovalRequest.objects.filter(state=R.PENDING, group__in=list(groups_acting_for(user)))
+# My approvals: ?sort=key or -key → column. "requested" ascending is oldest first.
+QUEUE_SORTS = {
+    "requested": "created_at",
+    "tcv": "deal__tcv",
+    "discount": "deal__effective_discount_pct",
+}
+DEFAULT_QUEUE_SORT = "requested"
+QUEUE_ROW_FIELDS = [
+    "created_at",
+    "step",
+    "reasons",
+    "state",
+    "group__name",
+    "contract_version__number",
+    # FSM models read their state on load (ConcurrentTransitionMixin): deferring it costs
+    # a query per row.
+    "contract_version__state",
+    "deal__state",
+    "deal__name",
+    "deal__crm_id",
+    "deal__currency",
+    "deal__tcv",
+    "deal__effective_discount_pct",
+    "deal__account__name",
+]
+
+
+def approval_queue(
+    *,
+    user: AbstractBaseUser,
+    groups: Collection[int] | None = None,
+    group: int | None = None,
+    q: str = "",
+    min_tcv: Decimal | None = None,
+    sort: str = DEFAULT_QUEUE_SORT,
+) -> tuple[QuerySet[ApprovalRequest], str]:
+    """Open requests for the user's groups (and groups they stand in for), filtered, in the
+    whitelisted `sort` (oldest first by default), and the sort applied. `groups` is the
+    user's acting group ids when the caller has them already; `group` narrows to one of
+    them (any other group is ignored: nobody sees another group's queue). Rows carry no
+    joins: page through ids, then load one page with `queue_rows`."""
+    acting = set(groups_acting_for(user) if groups is None else groups)
+    if group in acting:
+        acting = {group}
+    requests = ApprovalRequest.objects.filter(state=R.PENDING, group__in=sorted(acting))
+    if q:
+        requests = requests.filter(
+            Q(deal__name__icontains=q)
+            | Q(deal__account__name__icontains=q)
+            | Q(deal__crm_id__iexact=q)
+        )
+    if min_tcv is not None:
+        requests = requests.filter(deal__tcv__gte=min_tcv)
+    return sorted_by(requests, sort=sort, sorts=QUEUE_SORTS, default=DEFAULT_QUEUE_SORT)
+
+
+def queue_rows(*, ids: list[int]) -> list[ApprovalRequest]:
+    """My approvals' rows for these request ids, in this order, with what a row shows."""
+    rows = (
+        ApprovalRequest.objects.filter(pk__in=ids)
         .select_related("group", "deal", "deal__account", "contract_version")
         .prefetch_related("contract_version__gate_runs")
-        # A version's snapshot is every line of the deal: the queue shows none of it.
-        .defer("contract_version__snapshot", "deal__ae_notes")
-        .order_by("created_at", "pk")
+        # Only the columns a row shows: a version carries its snapshot (every line of the
+        # deal) and its DOCX and PDF, 25 copies of which cost the page more than the rest.
+        .only(*QUEUE_ROW_FIELDS)
+        .in_bulk()
     )
+    return [rows[pk] for pk in ids]
 
 
 def explanation(deal: Deal) -> dict:

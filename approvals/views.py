@@ -3,24 +3,48 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from approvals import selectors
+from approvals.forms import QueueFilterForm
 from approvals.models import DECIDE_PERM, ApprovalRequest
 from approvals.services import ApprovalError, approval_request_decide
+from dealdesk.paging import CappedPaginator
+from dealdesk.views import list_queries
 
 PAGE_SIZE = 25
+# Counted up to this many ("10,000+ open requests"), see CappedPaginator.
+COUNT_CAP = 10_000
 
 
 @login_required
 def my_approvals(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.approval_queue(user=request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    groups = selectors.acting_groups(request.user)
+    form = QueueFilterForm(request.GET, groups=groups)
+    filters = form.filters()
+    requests, sort = selectors.approval_queue(user=request.user, groups=groups, **filters)
+    # Deferred join, as the deal list: page through ids alone (an index walk however deep
+    # the page), then load the page's rows with their joins.
+    page = CappedPaginator(
+        requests.values_list("pk", flat=True), PAGE_SIZE, count_cap=COUNT_CAP
+    ).get_page(request.GET.get("page"))
+    query, sort_query = list_queries(request)
+    return render(
+        request,
+        "approvals/queue.html",
+        {
+            "form": form,
+            "selected": {name: filters.get(name, "") for name in ("group", "q", "min_tcv")},
+            "page": page,
+            "rows": selectors.queue_rows(ids=list(page)),
+            "sort": sort,
+            "query": query,
+            "sort_query": sort_query,
+            "filtered": any(name in filters for name in ("group", "q", "min_tcv")),
+        },
     )
-    return render(request, "approvals/queue.html", {"page": page})
 
 
 @require_POST

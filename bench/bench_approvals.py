@@ -3,7 +3,8 @@
 `--db sqlite|postgres`. One 200-line deal is drafted through the real services (the pipeline
 held), then 10,000 open Finance requests are bulk-created with history on its contract. The
 queue page is requested in-process through Django's test client as a Finance user (server
-time: middleware, queries, template); the evaluation is `approvals.selectors.evaluate`, what
+time: middleware, queries, template): first page, last page, and the last page searched and
+sorted by TCV (every request matches, so the join and the sort see all 10,000); the evaluation is `approvals.selectors.evaluate`, what
 the pipeline step runs before it writes anything.
 """
 
@@ -117,9 +118,16 @@ def main() -> None:
         settle("approvals_approvalrequest")
         client = Client()
         client.force_login(user)
-        for size in ("first page", "last page"):
-            url = "/approvals/" if size == "first page" else f"/approvals/?page={REQUESTS // 25}"
-            assert client.get(url).status_code == 200
+        last = REQUESTS // 25
+        for size, url in (
+            ("first page", "/approvals/"),
+            ("last page", f"/approvals/?page={last}"),
+            # Searched and sorted by TCV: every request matches, the join and sort see all.
+            ("filtered, last page", f"/approvals/?q=bench&min_tcv=1&sort=-tcv&page={last}"),
+        ):
+            page = client.get(url)
+            assert page.status_code == 200
+            assert page.content.count(b'data-testid="request-') == 25, url
             samples = timed(lambda url=url: client.get(url), runs=20)
             with CaptureQueriesContext(connection) as queries:
                 client.get(url)

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from dealdesk.models import CrmDrift, CrmOwner, QuarantinedRecord, SyncRun
+from dealdesk.paging import sorted_by
 
 # Per tab: ?sort=key (or -key) → column; the first entry is the default order.
 SORTS = {
@@ -14,13 +15,7 @@ DEFAULT_SORTS = {"runs": "-started", "quarantine": "-seen", "drift": "-updated"}
 
 
 def _ordered(qs: QuerySet, tab: str, sort: str) -> tuple[QuerySet, str]:
-    key = sort.lstrip("-")
-    if key not in SORTS[tab]:
-        sort = DEFAULT_SORTS[tab]
-        key = sort.lstrip("-")
-    column = SORTS[tab][key]
-    prefix = "-" if sort.startswith("-") else ""
-    return qs.order_by(f"{prefix}{column}", f"{prefix}pk"), sort
+    return sorted_by(qs, sort=sort, sorts=SORTS[tab], default=DEFAULT_SORTS[tab])
 
 
 def sync_runs(*, status: str = "", sort: str = "") -> tuple[QuerySet[SyncRun], str]:

@@ -1,6 +1,7 @@
 """Paging long lists without counting every row."""
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 
@@ -30,3 +31,16 @@ class CappedPaginator(Paginator):
     def is_capped(self) -> bool:
         """More rows match than were counted."""
         return self._count_to_cap > self.count_cap
+
+
+def sorted_by(
+    rows: QuerySet, *, sort: str, sorts: dict[str, str], default: str
+) -> tuple[QuerySet, str]:
+    """`rows` ordered by a list page's ?sort=key or -key, looked up in the page's whitelist
+    `sorts` (key → column; anything else falls back to `default`), and the sort applied.
+    pk breaks ties in the same direction so pages never repeat or skip a row."""
+    key = sort.lstrip("-")
+    if key not in sorts:
+        sort, key = default, default.lstrip("-")
+    direction = "-" if sort.startswith("-") else ""
+    return rows.order_by(f"{direction}{sorts[key]}", f"{direction}pk"), sort

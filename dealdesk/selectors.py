@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from audit.selectors import audit_events_for
 from dealdesk.models import Deal, DealLine
+from dealdesk.paging import sorted_by
 from dealdesk.pricing import DealTerms, LineInput, PricingResult, price_deal
 from dealdesk.roles import sees_all_deals
 
@@ -75,12 +76,7 @@ def deal_list(
             | Q(account__legal_name__icontains=q)
             | Q(crm_id__iexact=q)
         )
-    key = sort.lstrip("-")
-    if key not in DEAL_SORTS:
-        key, sort = DEFAULT_DEAL_SORT.lstrip("-"), DEFAULT_DEAL_SORT
-    direction = "-" if sort.startswith("-") else ""
-    # pk breaks ties so pages never repeat or skip a row.
-    return deals.order_by(f"{direction}{DEAL_SORTS[key]}", f"{direction}pk")
+    return sorted_by(deals, sort=sort, sorts=DEAL_SORTS, default=DEFAULT_DEAL_SORT)[0]
 
 
 def deals_in_order(*, ids: list[int]) -> list[Deal]:

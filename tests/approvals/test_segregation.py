@@ -77,9 +77,12 @@ def test_an_expired_delegation_grants_nothing(request_, make_user):
 
 
 def test_a_delegate_from_outside_the_group_needs_a_delegator_in_it(request_, make_user):
+    from approvals.selectors import groups_acting_for
+
     stand_in = make_user("Executive")
     delegation(make_user("Legal"), stand_in, request_.group)
     refused(request_, stand_in, PermissionDenied, "only Finance")
+    assert request_.group_id not in groups_acting_for(stand_in)  # nor queued for them
 
 
 def test_a_delegate_who_owns_the_deal_is_refused(request_, make_user):

@@ -74,6 +74,23 @@ def test_finance_then_an_executive_approve_and_the_deal_is_approved(
     expect(queue).to_contain_text("payment terms net 90 are beyond net 60")
     expect(queue).to_contain_text("customer_verified")
     screenshot("approvals-queue-finance")
+    # Filters live in the query string: a search that misses, then one that finds it.
+    filters = page.get_by_test_id("queue-filters")
+    filters.get_by_label("Search").fill("no such deal")
+    filters.get_by_role("button", name="Filter").click()
+    expect(queue).to_contain_text("No open request matches these filters.")
+    filters.get_by_label("Search").fill("nordlicht")
+    filters.get_by_label("Minimum TCV").fill("30000")
+    filters.get_by_label("Group").select_option(label="Finance")
+    filters.get_by_role("button", name="Filter").click()
+    expect(queue).to_contain_text(deal.name)
+    assert "q=nordlicht" in page.url
+    assert "min_tcv=30000" in page.url
+    page.get_by_role("link", name="TCV").click()  # sorting keeps the filters
+    expect(queue).to_contain_text(deal.name)
+    assert "q=nordlicht" in page.url
+    assert "sort=tcv" in page.url
+    screenshot("approvals-queue-filtered")
     # Rejecting needs a reason: refused in place, nothing decided.
     page.get_by_test_id(f"reject-{finance.pk}").click()
     expect(page.get_by_test_id(f"decision-{finance.pk}")).to_contain_text("a reason is required")
