@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -185,6 +186,19 @@ class ApprovalRequest(ConcurrentTransitionMixin, TimestampedModel):
         self.reason = reason
 
 
+class DelegationQuerySet(models.QuerySet):
+    def in_force(self, delegate) -> "DelegationQuerySet":
+        """`delegate`'s delegations running now from delegators still in the group: the only
+        ones that hand on a group's authority (deciding and the queue both ask this)."""
+        now = timezone.now()
+        return self.filter(
+            delegate=delegate,
+            starts_at__lte=now,
+            ends_at__gt=now,
+            delegator__groups=models.F("group"),
+        )
+
+
 class ApprovalDelegation(TimestampedModel):
     """A group member away: `delegate` decides the group's requests in their place, for a time."""
 
@@ -198,6 +212,7 @@ class ApprovalDelegation(TimestampedModel):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
 
+    objects = DelegationQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

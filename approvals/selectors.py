@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, Group
-from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
 from approvals import gates, policy
 from approvals.models import (
@@ -206,11 +205,7 @@ def deal_requests(*, deal_id: int) -> list[ApprovalRequest]:
 
 def acting_groups(user: AbstractBaseUser) -> dict[int, str]:
     """The user's groups and the groups they are a delegate for right now: id → name."""
-    now = timezone.now()
-    # Only a delegator still in the group hands it on (as the decision checks).
-    delegated = ApprovalDelegation.objects.filter(
-        delegate=user, starts_at__lte=now, ends_at__gt=now, delegator__groups=F("group")
-    ).values("group_id")
+    delegated = ApprovalDelegation.objects.in_force(user).values("group_id")
     groups = Group.objects.filter(Q(user=user) | Q(pk__in=delegated)).distinct()
     return dict(groups.order_by("name").values_list("pk", "name"))
 

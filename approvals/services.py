@@ -31,12 +31,9 @@ class ApprovalError(ValueError):
 
 def _stand_in_for(actor: AbstractBaseUser, group: Group) -> AbstractBaseUser | None:
     """The member `actor` stands in for, when not in the group but a delegate of a member."""
-    now = timezone.now()
     delegation = (
-        ApprovalDelegation.objects.filter(
-            delegate=actor, group=group, starts_at__lte=now, ends_at__gt=now
-        )
-        .filter(delegator__groups=group)
+        ApprovalDelegation.objects.in_force(actor)
+        .filter(group=group)
         .select_related("delegator")
         .first()
     )
