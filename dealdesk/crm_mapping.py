@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
-from dealdesk.models import Account, BillingFrequency, Currency, Deal, Product
+from dealdesk.models import Account, BillingFrequency, Contact, Currency, Deal, DealContact, Product
 
 OBJECT_FIELDS = {
     "Account": [
@@ -263,3 +263,16 @@ def map_line(record: dict, *, products: dict[str, Product], currency: str) -> Ma
     if v["segment_index"] is None:
         out.reasons.append(f"unparseable term: {segment_field} = {segment!r}")
     return out
+
+
+def map_contact_role(record: dict) -> dict:
+    """An OpportunityContactRole with a ContactId, as a deal keeps it: the contact's CRM id,
+    name and e-mail (the nested Contact), the role and whether it is the primary one."""
+    person = record.get("Contact") or {}
+    return {
+        "contact": record["ContactId"],
+        "name": (person.get("Name") or record["ContactId"])[: _max(Contact, "name")],
+        "email": (person.get("Email") or "")[: _max(Contact, "email")],
+        "role": (record.get("Role") or "")[: _max(DealContact, "role")],
+        "is_primary": bool(record.get("IsPrimary")),
+    }

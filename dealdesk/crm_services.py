@@ -49,8 +49,8 @@ def as_json(value):
 @dataclass
 class DealChange:
     """What the CRM says is different: deal fields, lines and contact roles by CRM id
-    (None: deleted). A contact role is {"contact": Contact CRM id, "name", "role",
-    "is_primary"}; its Contact row exists already (the sync creates contacts first)."""
+    (None: deleted). A contact role is as crm_mapping.map_contact_role gives it; its Contact
+    row exists already (the sync creates contacts first)."""
 
     fields: dict = field(default_factory=dict)
     lines: dict = field(default_factory=dict)

@@ -34,6 +34,7 @@ from dealdesk.crm_mapping import (
     account_currency,
     fields_for,
     map_account,
+    map_contact_role,
     map_line,
     map_opportunity,
     map_product,
@@ -480,26 +481,25 @@ class CrmSync:
 
     def _contacts(self, roles, accounts, won) -> dict[str, list]:
         """Contacts of the new deals' contact roles, created once each by CRM id."""
+        mapped = {
+            opp: [(r["Id"], map_contact_role(r)) for r in rs if r.get("ContactId")]
+            for opp, rs in roles.items()
+        }
         existing = self._ensure_contacts(
             {
-                r["ContactId"]: (r, accounts[won[opp][1]["account_id"]])
-                for opp, rs in roles.items()
-                for r in rs
-                if r.get("ContactId")
+                values["contact"]: (values, accounts[won[opp][1]["account_id"]])
+                for opp, pairs in mapped.items()
+                for _, values in pairs
             }
         )
         return {
             opp: [
                 services.ContactSpec(
-                    existing[r["ContactId"]],
-                    r.get("Role") or "",
-                    bool(r.get("IsPrimary")),
-                    r["Id"],
+                    existing[values["contact"]], values["role"], values["is_primary"], role_id
                 )
-                for r in rs
-                if r.get("ContactId")
+                for role_id, values in pairs
             ]
-            for opp, rs in roles.items()
+            for opp, pairs in mapped.items()
         }
 
     def _contact_roles(self, page: list[dict]) -> None:
@@ -536,12 +536,7 @@ class CrmSync:
                 else:
                     changes[record["OpportunityId"]].contacts[record["Id"]] = None
                 continue
-            values = {
-                "contact": record["ContactId"],
-                "name": ((record.get("Contact") or {}).get("Name") or record["ContactId"])[:255],
-                "role": (record.get("Role") or "")[:60],
-                "is_primary": bool(record.get("IsPrimary")),
-            }
+            values = map_contact_role(record)
             if role is None:
                 role = unnamed.get((deal.pk, values["contact"], values["role"]))
                 if role is not None:
@@ -556,7 +551,7 @@ class CrmSync:
                 counts.unchanged += 1
                 continue
             changes[record["OpportunityId"]].contacts[record["Id"]] = values
-            by_contact[record["ContactId"]] = (record, accounts[deal.values["account_id"]])
+            by_contact[values["contact"]] = (values, accounts[deal.values["account_id"]])
         self._ensure_contacts(by_contact)
         for crm_id, change in changes.items():
             n = len(change.contacts)
@@ -566,18 +561,15 @@ class CrmSync:
                 counts.unchanged += n
 
     def _ensure_contacts(self, wanted: dict[str, tuple[dict, Account]]) -> dict[str, Contact]:
-        """The Contact rows for these CRM contact ids, created (with history) where missing."""
+        """The Contact rows for these CRM contact ids (each with its mapped contact role and
+        the deal's account), created with history where missing."""
         existing = Contact.objects.filter(crm_id__in=list(wanted)).in_bulk(field_name="crm_id")
         new = []
-        for contact_id, (role, account) in wanted.items():
+        for contact_id, (values, account) in wanted.items():
             if contact_id in existing:
                 continue
-            person = role.get("Contact") or {}
             contact = Contact(
-                account=account,
-                crm_id=contact_id,
-                name=(person.get("Name") or contact_id)[:255],
-                email=(person.get("Email") or "")[:254],
+                account=account, crm_id=contact_id, name=values["name"], email=values["email"]
             )
             new.append(contact)
             existing[contact_id] = contact
