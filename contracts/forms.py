@@ -4,8 +4,6 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
-
 from contracts.taxonomy import PARAMS
 
 
@@ -40,7 +38,3 @@ def params_from_post(clause_type: str, data) -> dict[str, Any]:
         name: (data.get(f"param_{name}", "").strip() or None)
         for name in PARAMS[clause_type].model_fields
     }
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=2000, strip=True)

@@ -10,10 +10,11 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from contracts.models import ContractVersion
+from dealdesk.paging import sorted_by
 from dealdesk.selectors import visible_deals
 
 QUEUE_SORTS = {"created": "created_at", "deal": "deal__name", "account": "deal__account__name"}
-DEFAULT_QUEUE_SORT = "created"
+DEFAULT_QUEUE_SORT = "-created"  # newest first
 
 
 def contract_queue(
@@ -31,11 +32,8 @@ def contract_queue(
             | Q(deal__account__name__icontains=q)
             | Q(deal__crm_id__iexact=q)
         )
-    key = sort.lstrip("-") if sort.lstrip("-") in QUEUE_SORTS else DEFAULT_QUEUE_SORT
-    direction = "-" if sort.startswith("-") or not sort else ""
-    return versions.select_related("deal__account", "deal__pattern", "created_by").order_by(
-        f"{direction}{QUEUE_SORTS[key]}", f"{direction}pk"
-    )
+    versions = versions.select_related("deal__account", "deal__pattern", "created_by")
+    return sorted_by(versions, sort=sort, sorts=QUEUE_SORTS, default=DEFAULT_QUEUE_SORT)[0]
 
 
 def contract_get(*, user: AbstractBaseUser, pk: int) -> ContractVersion:

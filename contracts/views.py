@@ -15,9 +15,11 @@ from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
 from contracts import selectors, services
-from contracts.forms import ReasonForm, param_fields, params_from_post
+from contracts.forms import param_fields, params_from_post
 from contracts.models import REVIEW_PERM, ClauseType, ContractState, ContractVersion
+from dealdesk.forms import ReasonForm
 from dealdesk.roles import SegregationOfDutiesError
+from dealdesk.views import list_queries
 
 PAGE_SIZE = 50
 VIEW_PERM = "contracts.view_contractversion"
@@ -41,6 +43,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         "contracts/queue.html",
         {
             "page": page,
+            "query": list_queries(request)[0],
             "state": state,
             "states": QUEUE_STATES,
             "q": request.GET.get("q", ""),
