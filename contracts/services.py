@@ -314,10 +314,7 @@ def contract_clause_edit(
 ) -> ContractVersion:
     def change(clauses: list[dict], clause_types) -> tuple[list[dict], dict]:
         old = clauses[clause_index]
-        try:
-            cleaned = clean_params(old["type"], params)
-        except ValidationError as exc:
-            raise ContractReviewError(_problems(exc)) from exc
+        cleaned = _cleaned(old["type"], params)
         edited = worded_clause({**old, "params": cleaned}, clause_types, source="legal")
         edited["quote"] = old["quote"]
         new = [*clauses[:clause_index], edited, *clauses[clause_index + 1 :]]
@@ -359,10 +356,7 @@ def contract_clause_add(
         raise ContractReviewError(f"unknown clause type {clause_type!r}")
 
     def change(clauses: list[dict], clause_types) -> tuple[list[dict], dict]:
-        try:
-            cleaned = clean_params(clause_type, params)
-        except ValidationError as exc:
-            raise ContractReviewError(_problems(exc)) from exc
+        cleaned = _cleaned(clause_type, params)
         added = worded_clause(
             {"type": clause_type, "params": cleaned}, clause_types, source="legal"
         )
@@ -371,10 +365,15 @@ def contract_clause_add(
     return _revise(version_id, None, actor, reason, "contract.clause_added", change)
 
 
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors()
-    )
+def _cleaned(clause_type: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Legal's params for a clause, checked against the taxonomy; what is wrong, for them."""
+    try:
+        return clean_params(clause_type, params)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ContractReviewError(problems) from exc
 
 
 @transaction.atomic
