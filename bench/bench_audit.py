@@ -29,15 +29,18 @@ def bench_writes() -> None:
 
     actor = get_user_model().objects.create_user(username="bench-actor")
 
+    def event(n: int) -> dict:
+        return {
+            "actor": actor,
+            "action": "deal.changed",
+            "obj": actor,
+            "before": {"state": "draft"},
+            "after": {"state": "in_review", "n": n},
+            "reason": "benchmark",
+        }
+
     def write(n: int) -> None:
-        audit_record(
-            actor=actor,
-            action="deal.changed",
-            obj=actor,
-            before={"state": "draft"},
-            after={"state": "in_review", "n": n},
-            reason="benchmark",
-        )
+        audit_record(**event(n))
 
     start = time.perf_counter()
     for n in range(WRITES):
@@ -66,19 +69,7 @@ def bench_writes() -> None:
     # And how bulk work appends (audit_record_many: one head lock and one insert per batch).
     start = time.perf_counter()
     for first in range(0, WRITES, BULK):
-        audit_record_many(
-            events=[
-                {
-                    "actor": actor,
-                    "action": "deal.changed",
-                    "obj": actor,
-                    "before": {"state": "draft"},
-                    "after": {"state": "in_review", "n": n},
-                    "reason": "benchmark",
-                }
-                for n in range(first, first + BULK)
-            ]
-        )
+        audit_record_many(events=[event(n) for n in range(first, first + BULK)])
     seconds = time.perf_counter() - start
     report(
         f"audit_record_many, {BULK:,} per call ({WRITES:,} events)", WRITES / seconds, "events/s"
