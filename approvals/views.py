@@ -17,6 +17,7 @@ from dealdesk.views import list_queries
 PAGE_SIZE = 25
 # Counted up to this many ("10,000+ open requests"), see CappedPaginator.
 COUNT_CAP = 10_000
+FILTERS = ("group", "q", "min_tcv")
 
 
 @login_required
@@ -36,13 +37,13 @@ def my_approvals(request: HttpRequest) -> HttpResponse:
         "approvals/queue.html",
         {
             "form": form,
-            "selected": {name: filters.get(name, "") for name in ("group", "q", "min_tcv")},
+            "selected": {name: filters.get(name, "") for name in FILTERS},
             "page": page,
             "rows": selectors.queue_rows(ids=list(page)),
             "sort": sort,
             "query": query,
             "sort_query": sort_query,
-            "filtered": any(name in filters for name in ("group", "q", "min_tcv")),
+            "filtered": any(name in filters for name in FILTERS),
         },
     )
 
