@@ -72,10 +72,21 @@ class DealChange:
 
     @classmethod
     def from_proposal(cls, proposal: dict) -> "DealChange":
+        """A stored drift proposal back as a change (older proposals lack newer keys)."""
         return cls(
             fields=proposal.get("fields", {}),
             lines=proposal.get("lines", {}),
             contacts=proposal.get("contacts", {}),
+            withdrawn=proposal.get("withdrawn", ""),
+        )
+
+    def then(self, newer: "DealChange") -> "DealChange":
+        """This change with a newer one on top: the newer values win."""
+        return DealChange(
+            fields={**self.fields, **newer.fields},
+            lines={**self.lines, **newer.lines},
+            contacts={**self.contacts, **newer.contacts},
+            withdrawn=newer.withdrawn or self.withdrawn,
         )
 
 
@@ -199,16 +210,10 @@ def drift_record(*, deal: Deal, change: DealChange, actor: AbstractBaseUser) -> 
     drift = CrmDrift.objects.select_for_update().filter(deal=deal, status="open").first()
     proposal = change.as_proposal()
     if drift is not None:
-        merged = {
-            "fields": {**drift.proposal.get("fields", {}), **proposal["fields"]},
-            "lines": {**drift.proposal.get("lines", {}), **proposal["lines"]},
-            "contacts": {**drift.proposal.get("contacts", {}), **proposal["contacts"]},
-            "withdrawn": proposal["withdrawn"] or drift.proposal.get("withdrawn", ""),
-        }
-        # A drift opened before contact roles were synced has no "contacts" key.
-        if merged == {"contacts": {}, **drift.proposal}:
+        already = DealChange.from_proposal(drift.proposal)
+        proposal = already.then(change).as_proposal()
+        if proposal == already.as_proposal():
             return None
-        proposal = merged
     drift = drift or CrmDrift(deal=deal)
     products = {p.pk: p for p in Product.objects.all()}
     drift.proposal = proposal
