@@ -5,8 +5,10 @@
 
 import datetime
 import io
+import multiprocessing
 import sys
 import time
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 # Runs as a script from the repository root: make `bench` and the apps importable.
@@ -19,6 +21,18 @@ CHAIN_LENGTH = 100_000
 BATCH = 5_000
 BATCHED = 100
 BULK = 1_000
+WRITER_PROCESSES = (2, 4)
+
+
+def event(actor, n: int) -> dict:
+    return {
+        "actor": actor,
+        "action": "deal.changed",
+        "obj": actor,
+        "before": {"state": "draft"},
+        "after": {"state": "in_review", "n": n},
+        "reason": "benchmark",
+    }
 
 
 def bench_writes() -> None:
@@ -29,18 +43,8 @@ def bench_writes() -> None:
 
     actor = get_user_model().objects.create_user(username="bench-actor")
 
-    def event(n: int) -> dict:
-        return {
-            "actor": actor,
-            "action": "deal.changed",
-            "obj": actor,
-            "before": {"state": "draft"},
-            "after": {"state": "in_review", "n": n},
-            "reason": "benchmark",
-        }
-
     def write(n: int) -> None:
-        audit_record(**event(n))
+        audit_record(**event(actor, n))
 
     start = time.perf_counter()
     for n in range(WRITES):
@@ -69,11 +73,58 @@ def bench_writes() -> None:
     # And how bulk work appends (audit_record_many: one head lock and one insert per batch).
     start = time.perf_counter()
     for first in range(0, WRITES, BULK):
-        audit_record_many(events=[event(n) for n in range(first, first + BULK)])
+        audit_record_many(events=[event(actor, n) for n in range(first, first + BULK)])
     seconds = time.perf_counter() - start
     report(
         f"audit_record_many, {BULK:,} per call ({WRITES:,} events)", WRITES / seconds, "events/s"
     )
+
+
+def write_events(actor_pk: int, numbers: range, start: Barrier) -> None:
+    """One writer process: its own connection, one transaction per event."""
+    from django.contrib.auth import get_user_model
+
+    from audit.services import audit_record
+
+    actor = get_user_model().objects.get(pk=actor_pk)
+    start.wait()
+    for n in numbers:
+        audit_record(**event(actor, n))
+
+
+def bench_concurrent_writes() -> None:
+    """Several processes appending at once, as web and Celery workers do: each waits for its
+    own round trip, and the chain head lock is held only while the database runs the append."""
+    from django.contrib.auth import get_user_model
+    from django.db import connections
+
+    actor = get_user_model().objects.get(username="bench-actor")
+    context = multiprocessing.get_context("fork")
+    for writers in WRITER_PROCESSES:
+        # A forked child must open its own connection, not share the parent's socket.
+        connections.close_all()
+        start = context.Barrier(writers + 1)
+        share = WRITES // writers
+        processes = [
+            context.Process(
+                target=write_events, args=(actor.pk, range(k * share, (k + 1) * share), start)
+            )
+            for k in range(writers)
+        ]
+        for process in processes:
+            process.start()
+        start.wait()
+        began = time.perf_counter()
+        for process in processes:
+            process.join()
+        seconds = time.perf_counter() - began
+        if any(process.exitcode for process in processes):
+            raise SystemExit(f"a writer process failed: {[p.exitcode for p in processes]}")
+        report(
+            f"audit_record, {writers} writer processes ({WRITES:,} events)",
+            WRITES / seconds,
+            "events/s",
+        )
 
 
 def extend_chain_to(length: int) -> None:
@@ -141,6 +192,9 @@ def main() -> None:
     kind = parse_db_arg(__doc__.splitlines()[0])
     with django_database(kind):
         bench_writes()
+        if kind == "postgres":
+            bench_concurrent_writes()
+        # The chain verified below holds every event written above: none forked it.
         bench_verify()
 
 
