@@ -37,6 +37,11 @@ def _result(gate: str, problems: list[str], notes: Sequence[str] = ()) -> GateRe
     return GateResult(gate, not problems, tuple(problems) or tuple(notes))
 
 
+def _count(number: int, noun: str) -> str:
+    """ "1 line", "3 lines": reasons are read by people."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 # customer_verified ------------------------------------------------------------------------
 
 
@@ -142,7 +147,7 @@ def billable(facts: BillableFacts) -> GateResult:
     return _result(
         BILLABLE,
         problems,
-        [f"{len(facts.lines)} lines on active catalog products; amount matches the CRM"],
+        [f"{_count(len(facts.lines), 'line')} on active catalog products; amount matches the CRM"],
     )
 
 
@@ -227,6 +232,8 @@ def terms_compliance(facts: TermsFacts) -> GateResult:
                 f"a free period of {clause.params['months']} months exceeds {MAX_FREE_MONTHS}"
             )
     excepted = sorted(present & facts.banned_types & facts.legal_exceptions)
-    notes = [f"{len(present)} clause types, none banned, required clauses present"]
+    # "none banned" only when true: an excepted banned clause is named instead.
+    banned_note = "none banned" if not excepted else "banned ones excepted by Legal"
+    notes = [f"{_count(len(present), 'clause type')}, {banned_note}, required clauses present"]
     notes += [f"banned clause {t} allowed by a Legal exception" for t in excepted]
     return _result(TERMS_COMPLIANCE, problems, notes)

@@ -142,6 +142,9 @@ class CrmSync:
         # Every record ever quarantined (a few hundred at most): pages with none of them
         # skip the quarantine lookup.
         self.quarantined = set(QuarantinedRecord.objects.values_list("object_name", "crm_id"))
+        # Quarantined by this run: a new deal's bad line is counted when its deal is built,
+        # not a second time as skipped when the line's own page arrives.
+        self.quarantined_now: set[tuple[str, str]] = set()
 
     def run(self) -> None:
         started = self.run_row.started_at
@@ -224,6 +227,7 @@ class CrmSync:
 
     def _quarantine(self, name: str, record: dict, reasons: Iterable[str]) -> None:
         self.counts[name].quarantined += 1
+        self.quarantined_now.add((name, record["Id"]))
         reason = "; ".join(reasons)
         entry = self.quarantine.get((name, record["Id"]))
         if (
@@ -593,7 +597,8 @@ class CrmSync:
         for record in page:
             deal = deals.get(record.get("OpportunityId"))
             if deal is None:
-                counts.skipped += 1  # a new deal's line, or a deal we do not import
+                if ("OpportunityLineItem", record["Id"]) not in self.quarantined_now:
+                    counts.skipped += 1  # a new deal's line, or a deal we do not import
                 continue
             line = existing.get(record["Id"])
             if record.get("IsDeleted"):

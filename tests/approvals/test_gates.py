@@ -69,7 +69,10 @@ def _billable(lines, priced="1000.00", crm="1000.00", term=12, currency="USD"):
 
 
 def test_billable_passes_a_clean_deal():
-    assert _billable([_line()]).passed
+    result = _billable([_line()])
+    assert result.passed
+    assert result.reasons == ("1 line on active catalog products; amount matches the CRM",)
+    assert _billable([_line(), _line("line 2 (SEAT)")]).reasons[0].startswith("2 lines on")
 
 
 def test_billable_names_each_bad_line():
@@ -157,6 +160,12 @@ def test_terms_compliance_refuses_banned_clauses_unless_legal_excepted_them():
     assert result.reasons == ("banned clause most_favored_nation without a Legal exception",)
     allowed = _terms(("most_favored_nation", {}), exceptions=["most_favored_nation"])
     assert allowed.passed
+    assert allowed.reasons == (
+        "1 clause type, banned ones excepted by Legal, required clauses present",
+        "banned clause most_favored_nation allowed by a Legal exception",
+    )
+    clean = _terms(("payment_terms", {"net_days": 30}), ("governing_law", {}))
+    assert clean.reasons == ("2 clause types, none banned, required clauses present",)
     assert "banned clause most_favored_nation allowed by a Legal exception" in allowed.reasons
 
 
