@@ -1,5 +1,7 @@
 """The Deal state machine, through its services: permissions, reasons, history and audit."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -7,8 +9,8 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from audit.models import AuditEvent
 from dealdesk import services
-from dealdesk.models import Deal
-from tests.dealdesk.factories import DealFactory, pattern
+from dealdesk.models import Deal, Product
+from tests.dealdesk.factories import DealFactory, DealLineFactory, pattern
 
 pytestmark = pytest.mark.django_db
 
@@ -144,6 +146,28 @@ def test_resume_from_manual_review_sets_the_pattern_and_resumes_drafting(desk_us
     assert deal.pattern == pattern("multi_product")
     actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
     assert actions == ["deal.send_to_manual_review", "deal.pattern_set", "deal.resume"]
+
+
+def test_a_deal_that_could_not_be_priced_resumes_only_once_its_product_is_set_up(desk_user):
+    line = DealLineFactory(product__sku="NEW-SKU", product__kind="", product__billing_interval="")
+    deal = line.deal
+    services.deal_transition(
+        deal_id=deal.pk, actor=desk_user, transition="send_to_manual_review", reason="unpriced"
+    )
+    with pytest.raises(TransitionNotAllowed, match=r"cannot resume: product NEW-SKU .* billing"):
+        services.deal_resume(
+            deal_id=deal.pk, actor=desk_user, pattern_code="simple", reason="set up?"
+        )
+    deal.refresh_from_db()
+    assert (deal.state, deal.pattern, deal.tcv) == ("manual_review", None, None)
+
+    Product.objects.filter(pk=line.product_id).update(kind="subscription", billing_interval="year")
+    deal = services.deal_resume(
+        deal_id=deal.pk, actor=desk_user, pattern_code="simple", reason="Finance set it up"
+    )
+    deal.refresh_from_db()
+    assert deal.state == "drafting"
+    assert deal.tcv == Decimal("12000.00")  # priced on resume: list, queue and gates read it
 
 
 def test_resume_is_refused_outside_manual_review(desk_user):

@@ -77,7 +77,10 @@ def test_a_deal_with_an_incomplete_catalog_product_goes_to_manual_review(
         )
     deal.refresh_from_db()
     assert deal.state == "manual_review"
-    assert deal.state_reason.startswith("cannot be priced:")
+    assert deal.state_reason == (
+        "cannot be priced: product NEW-FROM-CRM — Product NEW-FROM-CRM not set up for billing: "
+        "Finance sets the kind, billing interval and list price in the catalog"
+    )
     assert deal.tcv is None
 
 
