@@ -1,8 +1,9 @@
 """Reads of the deal domain, with the joins done, so pages issue a bounded number of queries."""
 
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -157,8 +158,9 @@ def deal_timeline(*, deal: Deal, limit: int = 200) -> list[TimelineEntry]:
         for newer, older in zip(records, [*records[1:], None], strict=True)
     ]
     names = _related_names(Deal, [change for diff in diffs for change in diff])
+    changes = []
     for record, diff in zip(records, diffs, strict=True):
-        entries.append(
+        changes.append(
             TimelineEntry(
                 at=record.history_date,
                 kind="change",
@@ -175,7 +177,56 @@ def deal_timeline(*, deal: Deal, limit: int = 200) -> list[TimelineEntry]:
                 ],
             )
         )
+    entries = _fold_changes_into_events(entries, changes)
     return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
+
+
+# A transition saves the deal (a history row) and writes its audit event in one transaction:
+# shown once, as the event with whatever else the save changed.
+_SAME_CHANGE_WITHIN = timedelta(seconds=2)
+
+
+def _fold_changes_into_events(
+    events: list[TimelineEntry], changes: list[TimelineEntry]
+) -> list[TimelineEntry]:
+    folded = list(events)
+    candidates: dict[tuple, list[int]] = defaultdict(list)
+    for i, event in enumerate(events):
+        for key in _fold_keys(event):
+            candidates[key].append(i)
+    left = []
+    for change in changes:
+        keys = _fold_keys(change)
+        match = next(
+            (
+                i
+                for key in keys
+                for i in candidates[key]
+                if abs(events[i].at - change.at) <= _SAME_CHANGE_WITHIN
+            ),
+            None,
+        )
+        if match is None:
+            left.append(change)
+            continue
+        for key in _fold_keys(events[match]):
+            candidates[key].remove(match)  # one history row per event
+        event = folded[match]
+        shown = {field for field, _, _ in event.changes}
+        extra = [
+            c
+            for c in change.changes
+            if c[0] not in shown and not (c[0] == "state_reason" and c[2] == event.detail)
+        ]
+        folded[match] = replace(event, changes=[*event.changes, *extra])
+    return folded + left
+
+
+def _fold_keys(entry: TimelineEntry) -> list[tuple]:
+    """What an audit event and its history row share: who, and the state change (or creation)."""
+    if entry.title == "created" or entry.title.endswith(".created"):
+        return [(entry.actor, "created")]
+    return [(entry.actor, change) for change in entry.changes if change[0] == "state"]
 
 
 def _related_names(model: type[Deal], changes: list) -> dict[tuple[str, Any], str]:

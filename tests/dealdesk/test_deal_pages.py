@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from dealdesk import services
+from dealdesk.selectors import deal_timeline
 from tests.dealdesk.factories import DealFactory, DealLineFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,6 +150,25 @@ def test_the_deal_page_query_count_does_not_grow_with_lines(client, desk_user):
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(one)
+
+
+def test_the_timeline_shows_a_transition_once_with_what_its_save_changed(desk_user):
+    deal = DealFactory()
+    services.deal_transition(
+        deal_id=deal.pk, actor=desk_user, transition="send_to_manual_review", reason="co-term"
+    )
+    services.deal_transition(deal_id=deal.pk, actor=desk_user, transition="cancel", reason="lost")
+    timeline = deal_timeline(deal=deal)
+    # Each transition's history row is folded into its audit event; the factory's own
+    # creation (no audit event) stays a history entry.
+    assert [(e.kind, e.title) for e in timeline] == [
+        ("event", "deal.cancel"),
+        ("event", "deal.send_to_manual_review"),
+        ("change", "created"),
+    ]
+    assert timeline[0].detail == "lost"
+    assert ("state", "manual_review", "cancelled") in timeline[0].changes
+    assert [c[0] for c in timeline[0].changes].count("state") == 1
 
 
 def test_the_timeline_names_related_objects_instead_of_ids(client, desk_user, pipeline_user):
