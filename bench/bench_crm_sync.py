@@ -27,6 +27,7 @@ OPPORTUNITIES = 20_000
 LINES_PER_OPPORTUNITY = 4
 ACCOUNTS = 5_000
 PRODUCTS = 200
+OWNERS = 40
 
 
 def bundle() -> dict[str, list[dict]]:
@@ -42,7 +43,7 @@ def bundle() -> dict[str, list[dict]]:
                 crm_id,
                 f"001B{n % ACCOUNTS:011d}",
                 at=n % 900,
-                OwnerId=f"005B{n % 40:011d}",
+                OwnerId=f"005B{n % OWNERS:011d}",
                 Contract_Term_Months__c=12 + 12 * (n % 3),
             )
         )
@@ -66,6 +67,17 @@ def bundle() -> dict[str, list[dict]]:
         "OpportunityLineItem": lines,
         "OpportunityContactRole": [],
     }
+
+
+def map_owners() -> None:
+    """The sales team, mapped to its CRM users as an admin does (admin → CRM owners)."""
+    from django.contrib.auth import get_user_model
+
+    from dealdesk.models import CrmOwner
+
+    for n in range(OWNERS):
+        user = get_user_model().objects.create_user(username=f"bench-ae-{n}")
+        CrmOwner.objects.create(salesforce_user_id=f"005B{n:011d}", user=user)
 
 
 def sync(env: dict) -> tuple[float, float, dict]:
@@ -129,6 +141,7 @@ def main() -> None:
                 "CELERY_BROKER_URL": "memory://localhost/",
                 "LOG_LEVEL": "WARNING",
             }
+            map_owners()
             connection.close()
             seconds, peak_mb, summary = sync(env)
             created = summary["counts"]["Opportunity"]["created"]
