@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from audit.selectors import audit_events_for
 from dealdesk.models import Deal, DealLine
 from dealdesk.paging import sorted_by
-from dealdesk.pricing import DealTerms, LineInput, PricingResult, price_deal
+from dealdesk.pricing import DealTerms, LineInput, PricingError, PricingResult, price_deal
 from dealdesk.roles import sees_all_deals
 
 # Sort keys the deal list accepts (?sort=key or -key) and the columns they order by.
@@ -105,7 +105,17 @@ def deal_lines(*, deal: Deal) -> list[DealLine]:
 
 
 def deal_pricing(deal: Deal, lines: Sequence[DealLine]) -> PricingResult:
-    """Price a deal from its stored lines (raises PricingError on lines it cannot price)."""
+    """Price a deal from its stored lines (raises PricingError on lines it cannot price).
+
+    A product Finance has not set up yet (a new SKU from the CRM) is named, with what to
+    set, before the pricing engine would refuse it by line key.
+    """
+    unset = sorted({str(ln.product) for ln in lines if not ln.product.is_billing_complete})
+    if unset:
+        raise PricingError(
+            f"{'products' if len(unset) > 1 else 'product'} {', '.join(unset)} not set up for "
+            "billing: Finance sets the kind, billing interval and list price in the catalog"
+        )
     terms = DealTerms(
         currency=deal.currency,
         start_date=deal.start_date,

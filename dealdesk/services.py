@@ -220,7 +220,7 @@ def deal_classify_and_price(*, deal_id: int, actor: AbstractBaseUser) -> Deal:
         return deal
     lines = list(deal.lines.select_related("product"))
     try:
-        result = _price(deal, lines)
+        result = deal_pricing(deal, lines)
     except PricingError as exc:
         return _transition(deal, actor, "send_to_manual_review", f"cannot be priced: {exc}")
     store_pricing(deal, result)
@@ -272,7 +272,7 @@ def deal_resume(*, deal_id: int, actor: AbstractBaseUser, pattern_code: str, rea
     # A deal sent here because it could not be priced resumes only once it can be (Finance
     # has set up its product), with its totals stored: the list, queue and gates read them.
     try:
-        store_pricing(deal, _price(deal, list(deal.lines.select_related("product"))))
+        store_pricing(deal, deal_pricing(deal, list(deal.lines.select_related("product"))))
     except PricingError as exc:
         raise TransitionNotAllowed(f"deal {deal.pk} cannot resume: {exc}") from exc
     previous = deal.pattern.code if deal.pattern_id else None
@@ -288,17 +288,6 @@ def deal_resume(*, deal_id: int, actor: AbstractBaseUser, pattern_code: str, rea
         reason=reason,
     )
     return _transition(deal, actor, "resume", reason)
-
-
-def _price(deal: Deal, lines: list[DealLine]) -> PricingResult:
-    """The deal priced, or PricingError saying which catalog products Finance must set up."""
-    unset = sorted({str(ln.product) for ln in lines if not ln.product.is_billing_complete})
-    if unset:
-        raise PricingError(
-            f"{'products' if len(unset) > 1 else 'product'} {', '.join(unset)} not set up for "
-            "billing: Finance sets the kind, billing interval and list price in the catalog"
-        )
-    return deal_pricing(deal, lines)
 
 
 def _locked(deal_id: int) -> Deal:

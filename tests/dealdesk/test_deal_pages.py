@@ -104,6 +104,17 @@ def test_the_detail_page_shows_lines_pricing_schedule_and_timeline(client, desk_
     assert "duplicate of 006X" in page
 
 
+def test_the_detail_page_names_a_product_finance_has_not_set_up(client, desk_user):
+    deal = DealFactory()
+    DealLineFactory(
+        deal=deal, product__sku="NEW-SKU", product__kind="", product__billing_interval=""
+    )
+    client.force_login(desk_user)
+    page = client.get(reverse("deal-detail", args=[deal.pk])).content.decode()
+    assert "Cannot price this deal: product NEW-SKU" in page
+    assert "not set up for billing" in page
+
+
 def test_list_filters_search_and_sort(client, desk_user):
     owner = UserFactory(username="alex", roles=["Sales"])
     DealFactory(name="Zeta renewal", owner=owner)
