@@ -94,6 +94,8 @@ def test_a_sort_outside_the_whitelist_falls_back_to_oldest_first(client, approve
 def test_filter_by_one_of_the_users_groups(client, approver, queue):
     executive = Group.objects.get(name="Executive")
     assert shown(client, group=executive.pk) == ["Bravo exec"]
+    page = client.get(reverse("my-approvals"), {"group": executive.pk}).content.decode()
+    assert f'<option value="{executive.pk}" selected>Executive</option>' in page
 
 
 def test_a_group_the_user_is_not_in_is_ignored(client, approver, queue):
