@@ -240,6 +240,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
+        # Not quieter: contracts.rendering reads its missing-glyph warnings.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
