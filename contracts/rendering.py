@@ -7,10 +7,6 @@ templates), never by hand: "ACME & Co <KG>" must survive both intact (shared/STA
 
 import gc
 import io
-import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.template import Context, Engine, Template
 
+from contracts.missing_glyphs import missing_glyphs
 from dealdesk.templatetags.dealdesk import money
 
 # Clause wording is text, not HTML: rendered unescaped here, escaped where it is placed.
@@ -143,40 +140,6 @@ def render_html(template_html: str, context: dict[str, Any]) -> str:
         raise RenderingError(f"HTML template does not render: {exc}") from exc
 
 
-class _MissingGlyphs(logging.Handler):
-    """Collects the characters WeasyPrint draws as .notdef boxes on this thread because no
-    installed font has them. WeasyPrint only logs them, one warning each (the "weasyprint"
-    logger must stay at WARNING or lower, as settings.LOGGING has it)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.thread = threading.get_ident()
-        self.codepoints: dict[int, None] = {}  # ordered and unique
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread and str(record.msg).startswith(".notdef glyph"):
-            self.codepoints[record.args[-1]] = None
-
-    def reason(self) -> str:
-        shown = [f"{chr(c)} (U+{c:04X})" for c in self.codepoints]
-        more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
-        return (
-            f"the PDF would show empty boxes for {', '.join(shown[:5])}{more}: no installed font "
-            "has these characters (on Debian: apt-get install fonts-noto-core fonts-noto-cjk)"
-        )
-
-
-@contextmanager
-def _missing_glyphs() -> Iterator[_MissingGlyphs]:
-    logger = logging.getLogger("weasyprint")
-    missing = _MissingGlyphs()
-    logger.addHandler(missing)
-    try:
-        yield missing
-    finally:
-        logger.removeHandler(missing)
-
-
 def render_pdf(template_html: str, context: dict[str, Any]) -> bytes:
     # Imported on first use: WeasyPrint (Pango through cffi) and docxtpl take about a second
     # to import, which every web worker, Celery worker and manage.py command would pay at
@@ -190,7 +153,7 @@ def render_pdf(template_html: str, context: dict[str, Any]) -> bytes:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with _missing_glyphs() as missing:
+        with missing_glyphs() as missing:
             pdf = HTML(string=html).write_pdf()
     except Exception as exc:
         raise RenderingError(f"PDF does not render: {exc}") from exc
@@ -199,5 +162,5 @@ def render_pdf(template_html: str, context: dict[str, Any]) -> bytes:
             gc.enable()
     # A contract whose legal name or terms print as boxes must not go out: refused whole.
     if missing.codepoints:
-        raise RenderingError(missing.reason())
+        raise RenderingError(missing.reason(context))
     return pdf
