@@ -12,8 +12,8 @@ HARFBUZZ_SUBSET = "libharfbuzz-subset.so.0"
 def pdf_font_subsetting(
     app_configs=None, library: str = HARFBUZZ_SUBSET, **kwargs
 ) -> list[Warning]:
-    # Without it WeasyPrint subsets fonts with fontTools, which takes about 4 s for the Noto CJK
-    # font every contract PDF embeds for CJK names, against 0.06 s (bench/bench_contracts.py).
+    # Without it WeasyPrint subsets fonts with fontTools: about 4 s for a PDF that embeds Noto
+    # CJK (a Japanese legal name) against 0.06 s with HarfBuzz, measured on the CI machine.
     # Debian installs it only as a dependency of other packages (chromium), so it is easy to miss.
     try:
         ctypes.CDLL(library)
