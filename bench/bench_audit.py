@@ -49,13 +49,12 @@ def bench_writes() -> None:
 
     # Several passes and their median, like the other figures: one pass is a few seconds, and
     # this VM's speed swings from one few seconds to the next.
-    rates = []
-    for _ in range(PASSES):
-        start = time.perf_counter()
+    def write_all() -> None:
         for n in range(WRITES):
             # Outside any transaction, so each call commits on its own, as a task or view does.
             write(n)
-        rates.append(WRITES / (time.perf_counter() - start))
+
+    rates = [WRITES / (ms / 1000) for ms in timed(write_all, runs=PASSES, warmup=0)]
     report(
         f"audit_record, own transaction each ({WRITES:,} events, median of {PASSES})",
         median(rates),
