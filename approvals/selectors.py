@@ -20,7 +20,10 @@ from approvals.models import (
     PolicyExchangeRate,
     R,
 )
-from contracts.models import CURRENT_STATES, ClauseType, ContractState, ContractVersion
+from contracts.models import ClauseType, ContractState, ContractVersion
+from contracts.review_rules import review_clause_types
+from contracts.selectors import current_version
+from contracts.snapshot_types import ContractSnapshot
 from dealdesk.models import Deal, Product
 from dealdesk.paging import sorted_by
 
@@ -54,10 +57,6 @@ class Evaluation:
         ]
 
 
-def current_version(deal: Deal) -> ContractVersion | None:
-    return ContractVersion.objects.filter(deal=deal, state__in=CURRENT_STATES).first()
-
-
 def active_rules() -> list[policy.Rule]:
     rows = list(ApprovalRule.objects.filter(active=True).select_related("group"))
     # The M2M codes as plain pairs, one query each: prefetch_related builds a manager and a
@@ -86,31 +85,30 @@ def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
     Lines, prices and clauses come from the version's frozen snapshot (what is approved);
     the catalog, the CRM's account and the rates are read as they stand now.
     """
-    snapshot = version.snapshot
-    lines = snapshot["lines"]
-    products = {p.sku: p for p in Product.objects.filter(sku__in={line["sku"] for line in lines})}
+    snapshot = version.typed_snapshot
+    lines = snapshot.lines
+    products = {p.sku: p for p in Product.objects.filter(sku__in={line.sku for line in lines})}
     clause_types = {c.code: c for c in ClauseType.objects.prefetch_related("required_by_patterns")}
     rate = PolicyExchangeRate.objects.filter(currency=deal.currency).first()
     account = deal.account
-    labels = [f"line {i} ({line['sku']})" for i, line in enumerate(lines, start=1)]
+    labels = [f"line {i} ({line.sku})" for i, line in enumerate(lines, start=1)]
 
+    signer = snapshot.signer
     customer = gates.customer_verified(
         gates.CustomerFacts(
             contract=gates.Party(
-                snapshot["account"]["crm_id"],
-                snapshot["account"]["legal_name"],
-                snapshot["account"]["address"],
+                snapshot.account.crm_id, snapshot.account.legal_name, snapshot.account.address
             ),
             crm=gates.Party(account.crm_id, account.legal_name, account.billing_address),
-            signer_name=(snapshot.get("signer") or {}).get("name", ""),
-            signer_email=(snapshot.get("signer") or {}).get("email", ""),
+            signer_name=signer.name if signer else "",
+            signer_email=signer.email if signer else "",
         )
     )
-    currency = snapshot["deal"]["currency"]
+    currency = snapshot.currency
     billable_lines = []
     priced_lines = []
     for label, line in zip(labels, lines, strict=True):
-        product = products.get(line["sku"])
+        product = products.get(line.sku)
         billable_lines.append(
             gates.BillableLine(
                 label=label,
@@ -118,31 +116,31 @@ def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
                 active=bool(product and product.active),
                 billing_complete=bool(product and product.is_billing_complete),
                 catalog_currency=product.currency if product else "",
-                segment_index=line["segment"],
+                segment_index=line.segment,
             )
         )
         priced_lines.append(
             gates.PricedLine(
                 label=label,
-                discount_pct=Decimal(line["discount_pct"]),
-                net_unit_price=Decimal(line["net_unit_price"]),
+                discount_pct=line.discount_pct,
+                net_unit_price=line.net_unit_price,
                 floor_price=product.floor_price if product else None,
             )
         )
     billable = gates.billable(
         gates.BillableFacts(
             currency=currency,
-            term_months=snapshot["deal"]["term_months"],
+            term_months=snapshot.deal.term_months,
             lines=billable_lines,
             # Salesforce's TotalPrice per line, rounded, summed: dealdesk.pricing's lines_total.
-            priced_amount=Decimal(snapshot["pricing"]["lines_total"]),
+            priced_amount=snapshot.pricing.lines_total,
             crm_amount=deal.crm_amount,
         )
     )
-    clauses = [gates.Clause(c["type"], c["params"]) for c in version.clauses]
+    clauses = [gates.Clause(c.type, c.params) for c in snapshot.clauses]
     present = {c.type for c in clauses}
     banned = frozenset(code for code, ct in clause_types.items() if ct.banned)
-    pattern = snapshot["pattern"]["code"]
+    pattern = snapshot.pattern.code
     terms = gates.terms_compliance(
         gates.TermsFacts(
             pattern=pattern,
@@ -158,11 +156,11 @@ def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
             legal_exceptions=banned if version.state == ContractState.LEGAL_REVIEW else frozenset(),
         )
     )
-    tcv = Decimal(snapshot["pricing"]["tcv"])
+    tcv = snapshot.pricing.tcv
     discount, where = gates.max_discount(priced_lines)
     net_days = next(
         (c.params.get("net_days") for c in clauses if c.type == "payment_terms"),
-        snapshot["deal"]["payment_terms"],
+        snapshot.deal.payment_terms,
     )
     facts = policy.PolicyFacts(
         currency=currency,
@@ -171,17 +169,12 @@ def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
         max_discount_pct=discount,
         max_discount_line=where,
         lines_below_floor=gates.lines_below_floor(priced_lines),
-        term_months=snapshot["deal"]["term_months"],
+        term_months=snapshot.deal.term_months,
         payment_net_days=int(net_days or 0),
         pattern=pattern,
         clause_types=frozenset(present),
         banned_clause_types=frozenset(present & banned),
-        # As contracts decides legal review: the library's standard wording is not an exception.
-        review_clause_types=frozenset(
-            c["type"]
-            for c in version.clauses
-            if c.get("needs_legal_review") and c.get("source") != "library"
-        ),
+        review_clause_types=review_clause_types(snapshot),
     )
     fired = policy.evaluate(active_rules(), facts)
     required = policy.required_approvals(fired)
@@ -332,19 +325,28 @@ def explanation(deal: Deal) -> dict:
     return result
 
 
-def _flat(snapshot: dict) -> dict[str, str]:
+def _flat(snapshot: ContractSnapshot) -> dict[str, str]:
     """The approved values of a snapshot, one label each, for comparing two versions."""
-    values = {f"deal {k}": str(snapshot["deal"][k]) for k in ("term_months", "payment_terms")}
-    values.update({f"pricing {k}": snapshot["pricing"][k] for k in ("tcv", "acv")})
-    for i, line in enumerate(snapshot["lines"], start=1):
-        for key in ("sku", "quantity", "discount_pct", "net_unit_price"):
-            values[f"line {i} {key}"] = line[key]
-    for clause in snapshot["clauses"]:
-        values[f"clause {clause['type']}"] = json.dumps(clause["params"], sort_keys=True)
+    values = {
+        "deal term_months": str(snapshot.deal.term_months),
+        "deal payment_terms": str(snapshot.deal.payment_terms),
+        "pricing tcv": str(snapshot.pricing.tcv),
+        "pricing acv": str(snapshot.pricing.acv),
+    }
+    for i, line in enumerate(snapshot.lines, start=1):
+        values[f"line {i} sku"] = line.sku
+        # Decimals read from the JSON keep their exponent: shown as stored ("10.0000").
+        values[f"line {i} quantity"] = str(line.quantity)
+        values[f"line {i} discount_pct"] = str(line.discount_pct)
+        values[f"line {i} net_unit_price"] = str(line.net_unit_price)
+    for clause in snapshot.clauses:
+        values[f"clause {clause.type}"] = json.dumps(clause.params, sort_keys=True)
     return values
 
 
-def snapshot_changes(old: dict, new: dict) -> list[tuple[str, str | None, str | None]]:
+def snapshot_changes(
+    old: ContractSnapshot, new: ContractSnapshot
+) -> list[tuple[str, str | None, str | None]]:
     """(what, approved value, value now) for every approved value that differs."""
     before, after = _flat(old), _flat(new)
     return [
@@ -370,4 +372,6 @@ def reapproval_changes(request: ApprovalRequest) -> list[tuple[str, str | None, 
     )
     if granted is None:
         return []
-    return snapshot_changes(granted.contract_version.snapshot, request.contract_version.snapshot)
+    return snapshot_changes(
+        granted.contract_version.typed_snapshot, request.contract_version.typed_snapshot
+    )

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from approvals.models import ApprovalDelegation, ApprovalRequest, GateRun, R
-from approvals.selectors import current_version, evaluate, latest_gate_run
-from audit.services import audit_record
+from approvals.selectors import evaluate, latest_gate_run
+from audit.actions import Action
+from audit.services import audit_record, record_change
 from contracts.models import ContractState, ContractVersion
+from contracts.selectors import current_version
 from dealdesk import services as deal_services
+from dealdesk.integrations.mail import send_notification
+from dealdesk.integrations.outbox import outbox_enqueue
 from dealdesk.models import Deal, DealState
 from dealdesk.roles import Role, check_segregation_of_duties
 
@@ -82,10 +84,9 @@ def approvals_evaluate(*, deal_id: int, actor: AbstractBaseUser) -> Deal:
                 return deal  # this step is still being decided; the next opens after it
         if version.state == ContractState.LEGAL_REVIEW:
             return deal  # Legal's approval of the version comes back through the pipeline
-        return deal_services.deal_transition(
+        return deal_services.deal_approve(
             deal_id=deal.pk,
             actor=actor,
-            transition="approve",
             reason=f"gates passed, {len(run.required)} approval(s) granted on contract "
             f"v{version.number}",
         )
@@ -105,7 +106,7 @@ def _run_gates(deal: Deal, version: ContractVersion, actor: AbstractBaseUser) ->
     audit_record(
         actor=actor,
         obj=version,
-        action="approvals.gates_evaluated",
+        action=Action.CONTRACT_VERSION_GATES_EVALUATED,
         after={"passed": run.passed, "content_hash": version.content_hash},
         data={"gates": run.gates, "required": run.required},
     )
@@ -113,9 +114,7 @@ def _run_gates(deal: Deal, version: ContractVersion, actor: AbstractBaseUser) ->
 
 
 def _send_back(deal: Deal, actor: AbstractBaseUser, reason: str) -> Deal:
-    return deal_services.deal_transition(
-        deal_id=deal.pk, actor=actor, transition="request_changes", reason=reason
-    )
+    return deal_services.deal_request_changes(deal_id=deal.pk, actor=actor, reason=reason)
 
 
 def _open(deal: Deal, version: ContractVersion, required: dict, actor: AbstractBaseUser) -> None:
@@ -129,16 +128,16 @@ def _open(deal: Deal, version: ContractVersion, required: dict, actor: AbstractB
         rule_names=required["rules"],
         reasons=required["reasons"],
     )
-    request._history_user, request._change_reason = actor, "; ".join(required["rules"])
-    request.save()
-    audit_record(
+    record_change(
+        request,
         actor=actor,
-        obj=request,
-        action="approval.requested",
+        action=Action.APPROVAL_REQUEST_OPENED,
+        history_reason="; ".join(required["rules"]),
         after={"state": request.state, "group": group.name, "step": request.step},
         data={"rules": request.rule_names, "reasons": request.reasons},
     )
-    transaction.on_commit(lambda: _notify_requested(request.pk))
+    # Mail goes out from a task after commit, retried on its own: never in this transaction.
+    outbox_enqueue(task="approvals.tasks.notify_request_opened", args=[request.pk], obj=request)
 
 
 def _supersede_stale(deal: Deal, version: ContractVersion | None, actor: AbstractBaseUser) -> None:
@@ -156,12 +155,10 @@ def _supersede_stale(deal: Deal, version: ContractVersion | None, actor: Abstrac
 def _supersede(request: ApprovalRequest, actor: AbstractBaseUser, reason: str) -> None:
     before = {"state": request.state}
     request.supersede(reason=reason)
-    request._history_user, request._change_reason = actor, reason
-    request.save()
-    audit_record(
+    record_change(
+        request,
         actor=actor,
-        obj=request,
-        action="approval.superseded",
+        action=Action.APPROVAL_REQUEST_SUPERSEDED,
         before=before,
         after={"state": request.state},
         reason=reason,
@@ -202,19 +199,17 @@ def approval_request_decide(
         request.approve(by=actor, at=now, reason=reason, delegate_for=delegate_for)
     else:
         request.reject(by=actor, at=now, reason=reason, delegate_for=delegate_for)
-    note = reason or request.state
-    request._history_user, request._change_reason = actor, note
-    request.save()
-    audit_record(
+    record_change(
+        request,
         actor=actor,
-        obj=request,
-        action=f"approval.{request.state}",
+        action=Action.APPROVAL_REQUEST_APPROVED if approve else Action.APPROVAL_REQUEST_REJECTED,
         before=before,
         after={"state": request.state, "content_hash": request.content_hash},
         data={"delegate_for": delegate_for.get_username() if delegate_for else None},
         reason=reason,
+        history_reason=reason or request.state,
     )
-    transaction.on_commit(lambda: _notify_decided(request.pk))
+    outbox_enqueue(task="approvals.tasks.notify_request_decided", args=[request.pk], obj=request)
     return request
 
 
@@ -236,32 +231,39 @@ def approval_requests_remind(*, older_than_hours: int) -> int:
 # --- mail ----------------------------------------------------------------------------------
 
 
-def _mail_group(group: Group, subject: str, body: str) -> int:
+# Each runs in a task (approvals/tasks.py) from an outbox row written with the decision, so
+# a mail server that is down delays the mail (retried with backoff), never the decision.
+
+
+def _mail_group(group: Group, subject: str, body: str, *, key: str = "") -> int:
     recipients = list(
         group.user_set.filter(is_active=True).exclude(email="").values_list("email", flat=True)
     )
-    if not recipients:
-        return 0
-    return send_mail(f"[Dealdesk] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return send_notification(subject=subject, body=body, recipients=recipients, key=key)
 
 
-def _notify_requested(request_id: int) -> None:
+def approval_request_notify_opened(*, request_id: int) -> int:
+    """Tell the request's group that it waits for them."""
     request = ApprovalRequest.objects.select_related("deal", "group").get(pk=request_id)
-    _mail_group(
+    return _mail_group(
         request.group,
         f"approval needed: {request.deal.name}",
         "\n".join([f"{request.group.name} (step {request.step})", *request.reasons]),
+        key=f"approval-request-{request.pk}-opened",
     )
 
 
-def _notify_decided(request_id: int) -> None:
+def approval_request_notify_decided(*, request_id: int) -> int:
+    """Tell Deal Desk how a request was decided."""
     request = ApprovalRequest.objects.select_related("deal", "group", "decided_by").get(
         pk=request_id
     )
     desk = Group.objects.filter(name=Role.DEAL_DESK).first()
-    if desk is not None:
-        _mail_group(
-            desk,
-            f"{request.deal.name}: {request.group.name} {request.state}",
-            f"{request.decided_by}: {request.reason or request.state}",
-        )
+    if desk is None:
+        return 0
+    return _mail_group(
+        desk,
+        f"{request.deal.name}: {request.group.name} {request.state}",
+        f"{request.decided_by}: {request.reason or request.state}",
+        key=f"approval-request-{request.pk}-decided",
+    )

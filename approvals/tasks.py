@@ -30,3 +30,13 @@ def remind() -> int:
     from django.conf import settings
 
     return services.approval_requests_remind(older_than_hours=settings.APPROVAL_SLA_HOURS)
+
+
+@shared_task(name="approvals.notify_request_opened")
+def notify_request_opened(request_id: int) -> int:
+    return services.approval_request_notify_opened(request_id=request_id)
+
+
+@shared_task(name="approvals.notify_request_decided")
+def notify_request_decided(request_id: int) -> int:
+    return services.approval_request_notify_decided(request_id=request_id)

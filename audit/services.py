@@ -275,3 +275,28 @@ def _event_fields(
         "data": data,
         "reason": reason,
     }
+
+
+def record_change(
+    obj: models.Model,
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    reason: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    data: dict | None = None,
+    history_reason: str = "",
+) -> AuditEvent:
+    """Save `obj` with its history user and reason, then append its audit event.
+
+    The one way a service records a change (call it inside the service's transaction): the
+    history row and the audit event say the same who and why. `history_reason` is for the
+    rare case where the history row should read differently from the event's reason.
+    """
+    obj._history_user = actor
+    obj._change_reason = history_reason or reason or str(action).split(".", 1)[-1].replace("_", " ")
+    obj.save()
+    return audit_record(
+        actor=actor, obj=obj, action=action, before=before, after=after, data=data, reason=reason
+    )

@@ -100,7 +100,7 @@ def main() -> None:
 
         deal, version = build_deal()
         evaluation = evaluate(deal, version)
-        assert len(version.snapshot["lines"]) == LINES
+        assert len(version.typed_snapshot.lines) == LINES
         assert evaluation.passed, evaluation.gates
         samples = timed(lambda: evaluate(deal, version), runs=30)
         report(

@@ -73,7 +73,7 @@ def map_owners() -> None:
     """The sales team, mapped to its CRM users as an admin does (admin → CRM owners)."""
     from django.contrib.auth import get_user_model
 
-    from dealdesk.models import CrmOwner
+    from dealdesk.crm.models import CrmOwner
 
     for n in range(OWNERS):
         user = get_user_model().objects.create_user(username=f"bench-ae-{n}")

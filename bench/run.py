@@ -19,6 +19,7 @@ BENCHMARKS = [
     ("bench_crm_sync.py", ["postgres"]),
     ("bench_contracts.py", ["sqlite"]),
     ("bench_approvals.py", ["postgres", "sqlite"]),
+    ("bench_outbox.py", ["postgres", "sqlite"]),
 ]
 
 

@@ -2,10 +2,10 @@
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Max
 from simple_history.admin import SimpleHistoryAdmin
 
 from contracts.models import ClauseDecision, ClauseType, ContractTemplate, ContractVersion
+from contracts.services import contract_template_publish
 from dealdesk.admin import ReadOnlyAdmin
 
 
@@ -17,7 +17,7 @@ class ClauseTypeAdmin(SimpleHistoryAdmin):
     filter_horizontal = ["required_by_patterns"]
 
     def has_add_permission(self, request) -> bool:
-        return False  # the taxonomy is fixed (shared/DESIGN.md); its wording is legal's
+        return False  # the taxonomy is fixed (docs/design.md); its wording is legal's
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -51,12 +51,17 @@ class ContractTemplateAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         upload = form.cleaned_data["docx_file"]
-        obj.docx = upload.read()
-        obj.docx_filename = upload.name
-        obj.created_by = request.user
-        current = ContractTemplate.objects.filter(pattern=obj.pattern).aggregate(n=Max("version"))
-        obj.version = (current["n"] or 0) + 1
-        super().save_model(request, obj, form, change)
+        published = contract_template_publish(
+            pattern=obj.pattern,
+            title=obj.title,
+            html=obj.html,
+            docx=upload.read(),
+            docx_filename=upload.name,
+            note=obj.note,
+            actor=request.user,
+        )
+        # The admin goes on with `obj` (its log entry, its redirect): make it the saved row.
+        obj.pk, obj.version, obj.created_by = published.pk, published.version, request.user
 
 
 @admin.register(ContractVersion)

@@ -8,9 +8,11 @@ changes what a version says. Any edit makes a new version that supersedes the ol
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from contracts.snapshot_types import ContractSnapshot
 from contracts.taxonomy import PARAMS
 from dealdesk.models import Deal, DealPattern, TimestampedModel
 from dealdesk.roles import Role
@@ -19,7 +21,7 @@ REVIEW_PERM = "contracts.review_contract"
 
 
 class ClauseType(TimestampedModel):
-    """One taxonomy type (shared/DESIGN.md): what legal says about it and how it is worded."""
+    """One taxonomy type (docs/design.md): what legal says about it and how it is worded."""
 
     code = models.SlugField(
         max_length=40, unique=True, choices=[(code, code) for code in PARAMS], editable=False
@@ -146,6 +148,12 @@ class ContractVersion(ConcurrentTransitionMixin, TimestampedModel):
     @property
     def clauses(self) -> list[dict]:
         return self.snapshot.get("clauses", [])
+
+    @cached_property
+    def typed_snapshot(self) -> ContractSnapshot:
+        """The snapshot as typed values, parsed once per instance (a version never changes
+        its snapshot: an edit is a new version)."""
+        return ContractSnapshot.from_json(self.snapshot)
 
     @transition(state, source=C.DRAFT, target=C.LEGAL_REVIEW)
     def submit_for_legal_review(self, *, reason: str = "") -> None:

@@ -2,7 +2,7 @@
 
 Both formats get the same context, built here from the snapshot alone, so the two documents
 always say the same thing. Values are escaped by each renderer (docxtpl autoescape, Django
-templates), never by hand: "ACME & Co <KG>" must survive both intact (shared/STACK.md).
+templates), never by hand: "ACME & Co <KG>" must survive both intact (docs/stack-notes.md).
 """
 
 import gc

@@ -9,9 +9,20 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from contracts.models import ContractVersion
+from contracts.models import CURRENT_STATES, ContractVersion
+from dealdesk.models import Deal
 from dealdesk.paging import sorted_by
 from dealdesk.selectors import visible_deals
+
+
+def current_version(deal: Deal) -> ContractVersion | None:
+    """The deal's live contract version (draft, in legal review or approved), if any.
+
+    The one query for it: a deal has at most one (constraint `contract_one_current`); its
+    typed snapshot is `version.typed_snapshot`.
+    """
+    return ContractVersion.objects.filter(deal=deal, state__in=CURRENT_STATES).first()
+
 
 QUEUE_SORTS = {"created": "created_at", "deal": "deal__name", "account": "deal__account__name"}
 DEFAULT_QUEUE_SORT = "-created"  # newest first

@@ -19,10 +19,10 @@ from django.db.models import Max
 from django_fsm import TransitionNotAllowed, can_proceed
 from pydantic import ValidationError
 
-from audit.services import audit_record
+from audit.actions import Action
+from audit.services import audit_record, record_change
 from contracts.extraction import extract_clauses
 from contracts.models import (
-    CURRENT_STATES,
     REVIEW_PERM,
     ClauseDecision,
     ContractState,
@@ -30,16 +30,62 @@ from contracts.models import (
     ContractVersion,
 )
 from contracts.rendering import RenderingError, document_context, render_docx, render_pdf
+from contracts.review_rules import legal_review_reasons
+from contracts.selectors import current_version
 from contracts.snapshot import deal_snapshot, library, snapshot_hash, worded_clause
+from contracts.snapshot_types import SnapshotClause
 from contracts.taxonomy import PARAMS, clean_params
 from dealdesk import services as deal_services
-from dealdesk.models import Deal, DealState
+from dealdesk.integrations.delivery import is_final_attempt
+from dealdesk.models import Deal, DealPattern, DealState
 from dealdesk.pricing import PricingError
 from dealdesk.roles import SegregationOfDutiesError, check_segregation_of_duties
 
 
 class ContractReviewError(ValueError):
     """A review decision that cannot be taken as asked (the message says why)."""
+
+
+@transaction.atomic
+def contract_template_publish(
+    *,
+    pattern: DealPattern,
+    title: str,
+    html: str,
+    docx: bytes,
+    docx_filename: str,
+    note: str,
+    actor: AbstractBaseUser,
+) -> ContractTemplate:
+    """Publish the pattern's next template version; versions already used stay as they are."""
+    if not actor.has_perm("contracts.add_contracttemplate"):
+        raise PermissionDenied(f"{actor} may not publish contract templates")
+    # The pattern's row lock numbers two simultaneous publications one after the other.
+    DealPattern.objects.select_for_update().get(pk=pattern.pk)
+    latest = ContractTemplate.objects.filter(pattern=pattern).aggregate(n=Max("version"))["n"]
+    template = ContractTemplate(
+        pattern=pattern,
+        version=(latest or 0) + 1,
+        title=title,
+        html=html,
+        docx=docx,
+        docx_filename=docx_filename,
+        note=note,
+        created_by=actor,
+    )
+    record_change(
+        template,
+        actor=actor,
+        action=Action.CONTRACT_TEMPLATE_PUBLISHED,
+        after={"pattern": pattern.code, "version": template.version, "title": title},
+        data={
+            "docx_filename": docx_filename,
+            "docx_sha256": hashlib.sha256(docx).hexdigest(),
+            "html_sha256": hashlib.sha256(html.encode()).hexdigest(),
+        },
+        reason=note or f"published v{template.version}",
+    )
+    return template
 
 
 def template_for(deal: Deal) -> ContractTemplate | None:
@@ -61,7 +107,8 @@ def contract_draft(*, deal_id: int, actor: AbstractBaseUser) -> ContractVersion 
     if template is None:
         _to_manual_review(deal, actor, f"no contract template for pattern {deal.pattern}")
         return None
-    extraction = extract_clauses(deal.ae_notes)
+    # An LLM outage is retried by the outbox; only the last attempt falls back to the rules.
+    extraction = extract_clauses(deal.ae_notes, fall_back_on_outage=is_final_attempt())
     clause_types = library()
     try:
         clauses = [worded_clause(c, clause_types, source="notes") for c in extraction.clauses]
@@ -77,12 +124,17 @@ def contract_draft(*, deal_id: int, actor: AbstractBaseUser) -> ContractVersion 
     except (RenderingError, PricingError) as exc:
         _to_manual_review(deal, actor, f"contract cannot be rendered: {exc}")
         return None
-    reasons = _review_reasons(deal, clauses, extraction.fallback_reason, extraction.dropped)
+    reasons = legal_review_reasons(
+        pattern=deal.pattern,
+        clauses=[SnapshotClause.from_json(clause) for clause in clauses],
+        fallback_reason=extraction.fallback_reason,
+        dropped=extraction.dropped,
+    )
     with transaction.atomic():
         deal = Deal.objects.select_for_update().get(pk=deal_id)
         if deal.state != DealState.DRAFTING:  # another run got here first
             return None
-        previous = ContractVersion.objects.filter(deal=deal, state__in=CURRENT_STATES).first()
+        previous = current_version(deal)
         version = _publish(
             deal=deal,
             template=template,
@@ -96,43 +148,18 @@ def contract_draft(*, deal_id: int, actor: AbstractBaseUser) -> ContractVersion 
             dropped=extraction.dropped,
             previous=previous,
         )
-        deal_services.deal_transition(
-            deal_id=deal.pk,
-            actor=actor,
-            transition="submit_for_review",
-            reason=f"contract v{version.number} drafted",
+        deal_services.deal_submit_for_review(
+            deal_id=deal.pk, actor=actor, reason=f"contract v{version.number} drafted"
         )
     return version
 
 
 def _to_manual_review(deal: Deal, actor: AbstractBaseUser, reason: str) -> None:
-    deal_services.deal_transition(
-        deal_id=deal.pk, actor=actor, transition="send_to_manual_review", reason=reason
-    )
+    deal_services.deal_send_to_manual_review(deal_id=deal.pk, actor=actor, reason=reason)
 
 
 def _next_number(deal: Deal) -> int:
     return (deal.contract_versions.aggregate(n=Max("number"))["n"] or 0) + 1
-
-
-def _review_reasons(
-    deal: Deal, clauses: list[dict], fallback_reason: str, dropped: list[dict]
-) -> list[str]:
-    """Why legal must read this draft; empty when nothing in it needs legal."""
-    reasons = []
-    if deal.pattern.requires_legal_review:
-        reasons.append(f"pattern {deal.pattern.name} requires legal review")
-    for clause in clauses:
-        if clause["banned"]:
-            reasons.append(f"banned clause: {clause['title']}")
-        elif clause["needs_legal_review"] and clause["source"] == "notes":
-            reasons.append(f"clause needs legal review: {clause['title']}")
-    if fallback_reason:
-        reasons.append(fallback_reason)
-    ungrounded = [d for d in dropped if d["reason"].startswith("ungrounded")]
-    if ungrounded:
-        reasons.append(f"{len(ungrounded)} extracted clause(s) dropped as ungrounded")
-    return reasons
 
 
 def _render(template: ContractTemplate, snapshot: dict, number: int) -> dict[str, bytes]:
@@ -160,14 +187,13 @@ def _publish(
     """Store the documents and write the version, superseding `previous`. Call in a transaction."""
     if previous is not None:
         previous.supersede(reason=f"superseded by v{number}: {made_by}")
-        previous._history_user, previous._change_reason = actor, f"superseded by v{number}"
-        previous.save()
-        audit_record(
+        record_change(
+            previous,
             actor=actor,
-            obj=previous,
-            action="contract.superseded",
+            action=Action.CONTRACT_VERSION_SUPERSEDED,
             after={"state": previous.state, "by_number": number},
             reason=made_by,
+            history_reason=f"superseded by v{number}",
         )
     hashes = {kind: hashlib.sha256(content).hexdigest() for kind, content in documents.items()}
     version = ContractVersion(
@@ -195,12 +221,10 @@ def _publish(
     try:
         if review_reasons:
             version.submit_for_legal_review(reason="; ".join(review_reasons))
-        version._history_user, version._change_reason = actor, made_by
-        version.save()
-        audit_record(
+        record_change(
+            version,
             actor=actor,
-            obj=version,
-            action="contract.drafted",
+            action=Action.CONTRACT_VERSION_DRAFTED,
             after={"state": version.state, "number": number, "content_hash": version.content_hash},
             data={"made_by": made_by, "extractor": extractor, "review_reasons": review_reasons},
             reason=made_by,
@@ -209,7 +233,7 @@ def _publish(
             audit_record(
                 actor=actor,
                 obj=version,
-                action="contract.document_generated",
+                action=Action.CONTRACT_VERSION_DOCUMENT_GENERATED,
                 data={"kind": kind, "file": getattr(version, kind).name, "sha256": hashes[kind]},
             )
     except Exception:
@@ -225,20 +249,19 @@ def contract_void_for_cancelled_deal(
 ) -> ContractVersion | None:
     """Pipeline step for a cancelled deal: its live contract version is void. Idempotent."""
     deal = Deal.objects.select_for_update().get(pk=deal_id)
-    version = ContractVersion.objects.filter(deal=deal, state__in=CURRENT_STATES).first()
+    version = current_version(deal)
     if deal.state != DealState.CANCELLED or version is None:
         return None
     before = {"state": version.state}
     version.void(reason=f"deal cancelled: {deal.state_reason}")
-    version._history_user, version._change_reason = actor, "deal cancelled"
-    version.save()
-    audit_record(
+    record_change(
+        version,
         actor=actor,
-        obj=version,
-        action="contract.voided",
+        action=Action.CONTRACT_VERSION_VOIDED,
         before=before,
         after={"state": version.state},
         reason=deal.state_reason,
+        history_reason="deal cancelled",
     )
     return version
 
@@ -297,7 +320,7 @@ def contract_clause_accept(
         audit_record(
             actor=actor,
             obj=version,
-            action="contract.clause_accepted",
+            action=Action.CONTRACT_VERSION_CLAUSE_ACCEPTED,
             data={"index": clause_index, "type": clause["type"], "params": clause["params"]},
             reason=note,
         )
@@ -325,7 +348,9 @@ def contract_clause_edit(
             "after": cleaned,
         }
 
-    return _revise(version_id, clause_index, actor, reason, "contract.clause_edited", change)
+    return _revise(
+        version_id, clause_index, actor, reason, Action.CONTRACT_VERSION_CLAUSE_EDITED, change
+    )
 
 
 def contract_clause_reject(
@@ -341,7 +366,9 @@ def contract_clause_reject(
             "quote": old["quote"],
         }
 
-    return _revise(version_id, clause_index, actor, reason, "contract.clause_rejected", change)
+    return _revise(
+        version_id, clause_index, actor, reason, Action.CONTRACT_VERSION_CLAUSE_REJECTED, change
+    )
 
 
 def contract_clause_add(
@@ -362,7 +389,7 @@ def contract_clause_add(
         )
         return [*clauses, added], {"type": clause_type, "params": cleaned}
 
-    return _revise(version_id, None, actor, reason, "contract.clause_added", change)
+    return _revise(version_id, None, actor, reason, Action.CONTRACT_VERSION_CLAUSE_ADDED, change)
 
 
 def _cleaned(clause_type: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -382,7 +409,7 @@ def _revise(
     clause_index: int | None,
     actor: AbstractBaseUser,
     reason: str,
-    action: str,
+    action: Action,
     change: Callable[[list[dict], dict], tuple[list[dict], dict]],
 ) -> ContractVersion:
     """A clause edit: a new version with the changed clauses supersedes the reviewed one."""
@@ -418,10 +445,9 @@ def _revise(
         previous=version,
     )
     _carry_over_decisions(version, new)
-    # Segregation of duties: whoever last edited the clauses may not approve the deal.
-    deal.terms_edited_by = actor
-    deal._history_user, deal._change_reason = actor, f"clauses edited on contract v{number}"
-    deal.save()
+    deal_services.deal_record_terms_edit(
+        deal_id=deal.pk, actor=actor, reason=f"clauses edited on contract v{number}"
+    )
     audit_record(actor=actor, obj=new, action=action, data=detail, reason=reason)
     return new
 
@@ -463,15 +489,14 @@ def contract_approve(
             )
     before = {"state": version.state}
     version.approve(reason=note or "approved by legal")
-    version._history_user, version._change_reason = actor, note or "approved"
-    version.save()
-    audit_record(
+    record_change(
+        version,
         actor=actor,
-        obj=version,
-        action="contract.approved",
+        action=Action.CONTRACT_VERSION_APPROVED,
         before=before,
         after={"state": version.state, "content_hash": version.content_hash},
         reason=note,
+        history_reason=note or "approved",
     )
     return version
 
@@ -487,11 +512,9 @@ def contract_request_changes(
     audit_record(
         actor=actor,
         obj=version,
-        action="contract.changes_requested",
+        action=Action.CONTRACT_VERSION_CHANGES_REQUESTED,
         data={"number": version.number},
         reason=reason,
     )
-    deal_services.deal_transition(
-        deal_id=version.deal_id, actor=actor, transition="request_changes", reason=reason
-    )
+    deal_services.deal_request_changes(deal_id=version.deal_id, actor=actor, reason=reason)
     return version

@@ -1,21 +1,19 @@
-"""The frozen facts a contract version is rendered from, built from a deal and its clauses."""
+"""The frozen facts a contract version is rendered from, built from a deal and its clauses.
 
-import hashlib
-import json
+`deal_snapshot` writes the JSON a version stores; `contracts.snapshot_types.ContractSnapshot`
+reads it back as typed values.
+"""
+
 from typing import Any
-
-from django.core.serializers.json import DjangoJSONEncoder
 
 from contracts.models import ClauseType, ContractTemplate
 from contracts.rendering import clause_wording
+from contracts.snapshot_types import snapshot_hash
 from dealdesk.models import Deal
 from dealdesk.pricing import PricingResult
 from dealdesk.selectors import deal_lines, deal_pricing
 
-
-def snapshot_hash(snapshot: dict[str, Any]) -> str:
-    content = json.dumps(snapshot, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder)
-    return hashlib.sha256(content.encode()).hexdigest()
+__all__ = ["deal_snapshot", "library", "snapshot_hash", "worded_clause"]
 
 
 def library() -> dict[str, ClauseType]:

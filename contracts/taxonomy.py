@@ -1,4 +1,4 @@
-"""The clause taxonomy (shared/DESIGN.md, "Clause taxonomy") as Pydantic models.
+"""The clause taxonomy (docs/design.md, "Clause taxonomy") as Pydantic models.
 
 One definition serves three readers: the validator every extraction backend's output goes
 through, the JSON schema the LLM is held to, and the review page's parameter forms.

@@ -11,20 +11,8 @@ from django_fsm import TransitionNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
 
 from dealdesk import services
-from dealdesk.models import (
-    Account,
-    Contact,
-    CrmDrift,
-    CrmOwner,
-    CrmWatermark,
-    Deal,
-    DealContact,
-    DealLine,
-    DealPattern,
-    Product,
-    QuarantinedRecord,
-    SyncRun,
-)
+from dealdesk.crm.models import CrmDrift, CrmOwner, CrmWatermark, QuarantinedRecord, SyncRun
+from dealdesk.models import Account, Contact, Deal, DealContact, DealLine, DealPattern, Product
 
 
 class ContactInline(admin.TabularInline):
@@ -157,7 +145,7 @@ class QuarantinedRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(CrmDrift)
 class CrmDriftAdmin(ReadOnlyAdmin):
-    """Decided on the deal page or the CRM sync page (crm_services), never edited here."""
+    """Decided on the deal page or the CRM sync page (dealdesk/crm/services.py), never here."""
 
     list_display = ["deal", "status", "updated_at", "decided_by"]
     list_filter = ["status"]

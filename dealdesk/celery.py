@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealdesk.settings")
 app = Celery("dealdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Integration packages keep their tasks beside them (dealdesk/crm/tasks.py): not apps, so named.
+app.autodiscover_tasks(["dealdesk.crm"])

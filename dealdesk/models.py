@@ -402,13 +402,3 @@ class DealContact(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.contact.name} ({self.role or 'contact'})"
-
-
-# The CRM sync's models live in their own module; importing them here registers them.
-from dealdesk.crm_models import (  # noqa: E402, F401
-    CrmDrift,
-    CrmOwner,
-    CrmWatermark,
-    QuarantinedRecord,
-    SyncRun,
-)

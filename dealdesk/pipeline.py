@@ -1,14 +1,16 @@
 """The whole flow in one table: (model, state it just entered) → the task that comes next.
 
 Apps never call each other's next step. A service moves an object through a django-fsm
-transition; the listener below looks the new state up here and enqueues the next task once
-the transaction commits (never before: the task must see the committed state, and a rolled
-back transition must start nothing). Later capabilities add their rows here.
+transition; the listener below looks the new state up here and writes an outbox row in the
+same transaction (dealdesk/integrations/outbox.py): the step commits with the state change
+or not at all, is relayed to a worker after commit, and is sent again by the sweep if that
+relay never happens. Every task checks the state it expects, so a step runs at least once
+and takes effect once. Later capabilities add their rows here.
 
     CRM sync ─▶ Deal:new ─▶ classify + price ─▶ Deal:drafting (or manual_review)
     Deal:drafting ─▶ draft the contract (extract clauses, render) ─▶ Deal:in_review
     Deal:changes_requested ─(a person redrafts)─▶ Deal:drafting ─▶ a new contract version
-    Deal:cancelled ─▶ its live contract version is voided
+    Deal:cancelled ─▶ its live contract version is voided, its open approvals superseded
     Deal:in_review ─▶ gates + policy ─▶ approval requests, step by step (or changes_requested)
     ApprovalRequest:approved/rejected, ContractVersion:approved/superseded ─▶ re-evaluate:
         next step opens, or the deal is approved (all granted, contract approved or needing
@@ -16,12 +18,13 @@ back transition must start nothing). Later capabilities add their rows here.
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import models, transaction
-from django.utils.module_loading import import_string
+from django.db import models
 from django_fsm.signals import post_transition
+
+from dealdesk.integrations.outbox import outbox_enqueue, outbox_enqueue_many
 
 NEXT_STEP: dict[tuple[str, str], str] = {
     ("dealdesk.deal", "new"): "dealdesk.tasks.deal_classify_and_price",
@@ -40,7 +43,7 @@ _hold = threading.local()
 
 @contextmanager
 def held() -> Iterator[None]:
-    """Enqueue nothing inside this block: seed_demo walks its deals through the steps itself,
+    """Write no steps inside this block: seed_demo walks its deals through the steps itself,
     so each demo deal stops at the state it is meant to show."""
     _hold.active = True
     try:
@@ -49,18 +52,20 @@ def held() -> Iterator[None]:
         _hold.active = False
 
 
+def is_held() -> bool:
+    return getattr(_hold, "active", False)
+
+
 def next_step(model_label: str, state: str) -> str | None:
     return NEXT_STEP.get((model_label, state))
 
 
 def schedule_next(instance: models.Model, state: str) -> None:
-    """Enqueue the task that follows `instance` entering `state`, after commit."""
+    """Write the step that follows `instance` entering `state`, in the current transaction."""
     task_path = next_step(instance._meta.label_lower, state)
-    if task_path is None or getattr(_hold, "active", False):
+    if task_path is None or is_held():
         return
-    task = import_string(task_path)
-    pk = instance.pk
-    transaction.on_commit(lambda: task.delay(pk))
+    outbox_enqueue(task=task_path, args=[instance.pk], obj=instance, state=state)
 
 
 def deal_created(deal: models.Model) -> None:
@@ -68,21 +73,16 @@ def deal_created(deal: models.Model) -> None:
     schedule_next(deal, deal.state)
 
 
-# Bulk creation (the CRM sync's pages) sends the next steps in chunks: one message per
-# CHUNK deals rather than one each; a worker runs the chunk's steps one after another.
-CHUNK = 100
-
-
-def deals_created(deals: list[models.Model]) -> None:
-    """deal_created for many new deals, enqueued in chunks after commit."""
-    if not deals:
+def deals_created(deals: Sequence[models.Model]) -> None:
+    """deal_created for many new deals (the CRM sync's pages): one insert of their steps."""
+    if not deals or is_held():
         return
     task_path = next_step(deals[0]._meta.label_lower, deals[0].state)
     if task_path is None:
         return
-    task = import_string(task_path)
-    pks = [(deal.pk,) for deal in deals]
-    transaction.on_commit(lambda: task.chunks(pks, CHUNK).apply_async())
+    outbox_enqueue_many(
+        task=task_path, items=[([deal.pk], deal) for deal in deals], state=deals[0].state
+    )
 
 
 def _on_transition(sender, instance, name, source, target, **kwargs) -> None:

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from audit.actions import action_label
 from audit.selectors import audit_events_for
 from dealdesk.models import Deal, DealLine
 from dealdesk.paging import sorted_by
@@ -156,7 +157,7 @@ def deal_timeline(*, deal: Deal, limit: int = 200) -> list[TimelineEntry]:
             at=event.occurred_at,
             kind="event",
             actor=event.actor_username,
-            title=event.action,
+            title=action_label(event.action),
             detail=event.reason,
             changes=_event_changes(event.before, event.after),
         )

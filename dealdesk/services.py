@@ -1,6 +1,6 @@
 """Every write to the deal domain. Each public function is one transaction.
 
-A state change always runs the same way (STYLE.md): lock the row, check the state, check the
+A state change always runs the same way (docs/conventions.md): lock the row, check the state, check the
 actor's permission, transition, save with history user and reason, write the audit event.
 What happens next is not decided here: dealdesk/pipeline.py enqueues it after commit.
 """
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,7 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
-from audit.services import audit_record, audit_record_many
+from audit.actions import Action
+from audit.services import audit_record_many, record_change
 from dealdesk import pipeline
 from dealdesk.bulk import bulk_insert_with_history
 from dealdesk.models import (
@@ -37,20 +39,16 @@ from dealdesk.selectors import deal_pricing
 
 # Transitions a person starts must say why; the reason lands in history and the audit log.
 REASON_REQUIRED = {"cancel", "request_changes", "send_to_manual_review", "redraft", "resume"}
-# Only these may be asked for by name; the rest have services with extra steps.
-GENERIC_TRANSITIONS = {
-    "start_drafting",
-    "submit_for_review",
-    "approve",
-    "request_changes",
-    "redraft",
-    "send_for_signature",
-    "mark_signed",
-    "start_billing",
-    "mark_invoiced",
-    "mark_paid",
-    "send_to_manual_review",
-    "cancel",
+# The audit action each transition writes.
+TRANSITION_ACTIONS: dict[str, Action] = {
+    "start_drafting": Action.DEAL_DRAFTING_STARTED,
+    "submit_for_review": Action.DEAL_SUBMITTED_FOR_REVIEW,
+    "approve": Action.DEAL_APPROVED,
+    "request_changes": Action.DEAL_CHANGES_REQUESTED,
+    "redraft": Action.DEAL_REDRAFTED,
+    "send_to_manual_review": Action.DEAL_SENT_TO_MANUAL_REVIEW,
+    "resume": Action.DEAL_RESUMED,
+    "cancel": Action.DEAL_CANCELLED,
 }
 
 
@@ -169,7 +167,7 @@ def deals_create(*, specs: Sequence[DealSpec], actor: AbstractBaseUser) -> list[
             {
                 "actor": actor,
                 "obj": deal,
-                "action": "deal.created",
+                "action": Action.DEAL_CREATED,
                 "after": {"state": deal.state, "crm_id": deal.crm_id, "lines": len(spec.lines)},
             }
             for deal, spec in zip(deals, specs, strict=True)
@@ -222,7 +220,9 @@ def deal_classify_and_price(*, deal_id: int, actor: AbstractBaseUser) -> Deal:
     try:
         result = deal_pricing(deal, lines)
     except PricingError as exc:
-        return _transition(deal, actor, "send_to_manual_review", f"cannot be priced: {exc}")
+        return deal_send_to_manual_review(
+            deal_id=deal.pk, actor=actor, reason=f"cannot be priced: {exc}"
+        )
     store_pricing(deal, result)
     classification = classify(
         DealFacts(
@@ -234,12 +234,11 @@ def deal_classify_and_price(*, deal_id: int, actor: AbstractBaseUser) -> Deal:
     )
     if classification.code:
         deal.pattern = DealPattern.objects.get(code=classification.code)
-    deal._history_user, deal._change_reason = actor, f"classified: {classification.reason}"
-    deal.save()
-    audit_record(
+    record_change(
+        deal,
         actor=actor,
-        obj=deal,
-        action="deal.classified",
+        action=Action.DEAL_CLASSIFIED,
+        history_reason=f"classified: {classification.reason}",
         after={
             "pattern": classification.code,
             "reason": classification.reason,
@@ -248,20 +247,67 @@ def deal_classify_and_price(*, deal_id: int, actor: AbstractBaseUser) -> Deal:
         },
     )
     if classification.code is None:
-        return _transition(
-            deal, actor, "send_to_manual_review", f"fits no pattern: {classification.reason}"
+        return deal_send_to_manual_review(
+            deal_id=deal.pk, actor=actor, reason=f"fits no pattern: {classification.reason}"
         )
-    return _transition(deal, actor, "start_drafting", classification.reason)
+    return deal_start_drafting(deal_id=deal.pk, actor=actor, reason=classification.reason)
+
+
+class DealTransitionService(Protocol):
+    def __call__(self, *, deal_id: int, actor: AbstractBaseUser, reason: str = "") -> Deal: ...
+
+
+def _named_transition(name: str, doc: str) -> DealTransitionService:
+    """A service moving a deal along its plain transition `name` (no other step needed)."""
+
+    @transaction.atomic
+    def service(*, deal_id: int, actor: AbstractBaseUser, reason: str = "") -> Deal:
+        return _transition(_locked(deal_id), actor, name, reason)
+
+    service.__name__ = service.__qualname__ = f"deal_{name}"
+    service.__doc__ = doc
+    return service
+
+
+deal_start_drafting = _named_transition(
+    "start_drafting", "The pipeline: a priced deal with a pattern goes to contract drafting."
+)
+deal_submit_for_review = _named_transition(
+    "submit_for_review", "The pipeline: a contract is drafted and the deal goes to review."
+)
+deal_approve = _named_transition(
+    "approve", "Approvals: every gate passed and every approval granted."
+)
+deal_request_changes = _named_transition(
+    "request_changes", "Approvals or Legal send the deal back to Deal Desk, saying why."
+)
+deal_redraft = _named_transition(
+    "redraft", "Deal Desk has the changes made: a new contract version will be drafted."
+)
+deal_send_to_manual_review = _named_transition(
+    "send_to_manual_review", "The pipeline or Deal Desk: a person must decide this deal."
+)
+deal_cancel = _named_transition(
+    "cancel", "Deal Desk (or the CRM withdrawing the deal): the deal will not go ahead."
+)
+
+# What a person may do to a deal from its page, by the action's name in the URL.
+PERSON_ACTIONS: dict[str, DealTransitionService] = {
+    "redraft": deal_redraft,
+    "send_to_manual_review": deal_send_to_manual_review,
+    "cancel": deal_cancel,
+}
 
 
 @transaction.atomic
-def deal_transition(
-    *, deal_id: int, actor: AbstractBaseUser, transition: str, reason: str = ""
-) -> Deal:
-    """Move a deal along one of its plain transitions (see GENERIC_TRANSITIONS)."""
-    if transition not in GENERIC_TRANSITIONS:
-        raise ValueError(f"unknown deal transition {transition!r}")
-    return _transition(_locked(deal_id), actor, transition, reason)
+def deal_record_terms_edit(*, deal_id: int, actor: AbstractBaseUser, reason: str) -> Deal:
+    """Whoever changes a deal's priced lines or clauses is remembered, so they cannot
+    approve it (dealdesk/roles.py, segregation of duties). Recorded in history."""
+    deal = _locked(deal_id)
+    deal.terms_edited_by = actor
+    deal._history_user, deal._change_reason = actor, reason
+    deal.save()
+    return deal
 
 
 @transaction.atomic
@@ -277,12 +323,10 @@ def deal_resume(*, deal_id: int, actor: AbstractBaseUser, pattern_code: str, rea
         raise TransitionNotAllowed(f"deal {deal.pk} cannot resume: {exc}") from exc
     previous = deal.pattern.code if deal.pattern_id else None
     deal.pattern = DealPattern.objects.get(code=pattern_code)
-    deal._history_user, deal._change_reason = actor, reason
-    deal.save()
-    audit_record(
+    record_change(
+        deal,
         actor=actor,
-        obj=deal,
-        action="deal.pattern_set",
+        action=Action.DEAL_PATTERN_SET,
         before={"pattern": previous},
         after={"pattern": pattern_code},
         reason=reason,
@@ -322,14 +366,13 @@ def _transition(deal: Deal, actor: AbstractBaseUser, name: str, reason: str) -> 
     _check_transition(deal, actor, name, reason)
     before = {"state": deal.state}
     getattr(deal, name)(reason=reason)
-    deal._history_user, deal._change_reason = actor, reason or name.replace("_", " ")
-    deal.save()
-    audit_record(
+    record_change(
+        deal,
         actor=actor,
-        obj=deal,
-        action=f"deal.{name}",
+        action=TRANSITION_ACTIONS[name],
         before=before,
         after={"state": deal.state},
         reason=reason,
+        history_reason=reason or name.replace("_", " "),
     )
     return deal

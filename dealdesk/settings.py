@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "simple_history",
     "audit",
+    "dealdesk.integrations",
     "dealdesk",
     "contracts",
     "approvals",
@@ -119,7 +120,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # Hashed, compressed files in production; plain files when DEBUG or under tests,
-        # where no collectstatic has run (shared/STACK.md, gotcha 7).
+        # where no collectstatic has run (docs/stack-notes.md, gotcha 7).
         "BACKEND": env.str(
             "STATICFILES_BACKEND",
             default="django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -159,6 +160,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 
+# The integrations layer (dealdesk/integrations): how pipeline steps, mail and vendor calls
+# are retried. A failed attempt waits BACKOFF × 2^(attempt-1) seconds (±25 %, at most CAP, at
+# least a vendor's Retry-After); after MAX_ATTEMPTS it is a dead letter for a person.
+INTEGRATIONS_MAX_ATTEMPTS = env.int("INTEGRATIONS_MAX_ATTEMPTS", default=8)
+INTEGRATIONS_BACKOFF_SECONDS = env.float("INTEGRATIONS_BACKOFF_SECONDS", default=30.0)
+INTEGRATIONS_BACKOFF_CAP_SECONDS = env.float("INTEGRATIONS_BACKOFF_CAP_SECONDS", default=3600.0)
+# A worker's claim on a step: longer than the longest step (drafting with an LLM call).
+INTEGRATIONS_RUNNING_LEASE_SECONDS = env.int("INTEGRATIONS_RUNNING_LEASE_SECONDS", default=900)
+# How long a sent step may wait in the queue before the sweep sends it again.
+OUTBOX_RELAY_GRACE_SECONDS = env.int("OUTBOX_RELAY_GRACE_SECONDS", default=60)
+# Webhook vendors: name in the URL (/webhooks/<name>/) → dotted path of its WebhookVendor.
+WEBHOOK_VENDORS: dict[str, str] = {}
+
 # Named service users: history and audit say which machine acted.
 PIPELINE_USERNAME = "svc-pipeline"
 
@@ -178,8 +192,9 @@ SALESFORCE_DOMAIN = env.str("SALESFORCE_DOMAIN", default="login")  # login | tes
 SALESFORCE_LOGIN_URL = env.str("SALESFORCE_LOGIN_URL", default="")
 SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="62.0")
 SALESFORCE_TIMEOUT_SECONDS = env.float("SALESFORCE_TIMEOUT_SECONDS", default=60.0)
-# Custom fields differ per org; these are DESIGN.md's defaults. An empty currency field means
-# the org is single-currency: a deal takes its account's currency.
+# Custom fields differ per org; these are docs/design.md's defaults. Salesforce orgs are
+# described before a sync: one without CurrencyIsoCode is single-currency on its own (a deal
+# takes its account's currency); an empty currency field forces that for any org.
 CRM_FIELDS = {
     "contract_start": env.str("CRM_FIELD_CONTRACT_START", default="Contract_Start_Date__c"),
     "term_months": env.str("CRM_FIELD_TERM_MONTHS", default="Contract_Term_Months__c"),
@@ -202,10 +217,12 @@ CRM_SYNC_USERNAME = "svc-crm-sync"
 CRM_SYNC_HOUR = env.int("CRM_SYNC_HOUR", default=2)
 CRM_SYNC_MINUTE = env.int("CRM_SYNC_MINUTE", default=0)
 CELERY_BEAT_SCHEDULE = {
+    # Sends every pipeline step, mail and webhook event that is due (dealdesk/integrations).
+    "integrations-sweep": {"task": "integrations.sweep", "schedule": 60.0},
     "crm-sync-nightly": {
         "task": "dealdesk.crm_sync",
         "schedule": crontab(hour=CRM_SYNC_HOUR, minute=CRM_SYNC_MINUTE),
-    }
+    },
 }
 
 # Contracts (issue 4): clause extraction backend and the LLM it may call.

@@ -3,7 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from dealdesk import crm_views, views
+from dealdesk import views
+from dealdesk.crm import views as crm_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="deal-list"), name="home"),
@@ -20,4 +21,5 @@ urlpatterns = [
     ),
     path("contracts/", include("contracts.urls")),
     path("approvals/", include("approvals.urls")),
+    path("", include("dealdesk.integrations.urls")),
 ]

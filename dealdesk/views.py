@@ -135,11 +135,8 @@ def deal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         else:
-            services.deal_transition(
-                deal_id=deal.pk,
-                actor=request.user,
-                transition=action,
-                reason=form.cleaned_data["reason"],
+            services.PERSON_ACTIONS[action](
+                deal_id=deal.pk, actor=request.user, reason=form.cleaned_data["reason"]
             )
     except (TransitionNotAllowed, services.ReasonRequired) as exc:
         messages.error(request, str(exc))

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from
-# live_server tests are then safe to make (shared/STACK.md, gotcha 6).
+# live_server tests are then safe to make (docs/stack-notes.md, gotcha 6).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 

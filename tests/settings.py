@@ -12,7 +12,7 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
-# No collectstatic runs before tests: serve the sources (shared/STACK.md, gotcha 7).
+# No collectstatic runs before tests: serve the sources (docs/stack-notes.md, gotcha 7).
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -3,12 +3,12 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from approvals.selectors import (
-    current_version,
     deal_requests,
     groups_acting_for,
     latest_gate_run,
     reapproval_changes,
 )
+from contracts.selectors import current_version
 
 register = template.Library()
 

@@ -6,6 +6,8 @@ Backends propose; `contracts.extraction.validate` decides what is kept, whatever
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from dealdesk.integrations.errors import IntegrationError
+
 
 @dataclass(frozen=True)
 class ProposedClause:
@@ -16,12 +18,8 @@ class ProposedClause:
     quote: str
 
 
-class ExtractionError(Exception):
+class ExtractionError(IntegrationError):
     """A backend could not extract; `retryable` says whether trying again may help."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 class ClauseExtractor(Protocol):

@@ -1,4 +1,4 @@
-"""The CRM integration: a Protocol, its errors and two backends (see DESIGN.md, "Salesforce mapping").
+"""The CRM integration: a Protocol, its errors and two backends (see docs/design.md, "Salesforce mapping").
 
 `crm_backend()` picks the backend named by settings.CRM_BACKEND. simple-salesforce is imported
 only in `dealdesk.crm.salesforce`.

@@ -1,19 +1,20 @@
 """What the sync asks of a CRM, and the one error type every backend raises."""
 
 import queue
-import random
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from dealdesk.integrations.errors import IntegrationError
+
 T = TypeVar("T")
 
 
-class CRMError(Exception):
-    """A CRM call failed. `retryable`: the same call may succeed later (5xx, timeout).
+class CRMError(IntegrationError):
+    """A CRM call failed. `retryable`: the same call may succeed later (5xx, timeout, 429);
+    `retry_after`: the seconds Salesforce asked us to wait, if it said.
 
     `code` names the cases the sync treats apart: SESSION_EXPIRED (log in again, once) and
     REQUEST_LIMIT_EXCEEDED (stop the run cleanly; the org's daily API quota is spent).
@@ -21,11 +22,6 @@ class CRMError(Exception):
 
     SESSION_EXPIRED = "SESSION_EXPIRED"
     REQUEST_LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
-
-    def __init__(self, message: str, *, retryable: bool = False, code: str = "") -> None:
-        super().__init__(message)
-        self.retryable = retryable
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -44,26 +40,14 @@ class CRMQuery:
 
 
 class CRMBackend(Protocol):
+    def describe(self, object_name: str) -> frozenset[str] | None:
+        """The object's field names and relationship names (`Contact` for `Contact.Name`),
+        or None when the backend cannot tell (a file bundle has no schema)."""
+        ...
+
     def pages(self, query: CRMQuery) -> Iterator[list[dict]]:
         """The matching records as the REST API returns them, a page at a time, oldest first."""
         ...
-
-
-def with_retries(
-    call: Callable[[], T], *, retries: int, backoff_seconds: float, on_retry=None
-) -> T:
-    """Run `call`, retrying a retryable CRMError with exponential backoff and jitter."""
-    for attempt in range(retries + 1):
-        try:
-            return call()
-        except CRMError as exc:
-            if not exc.retryable or attempt == retries:
-                raise
-            if on_retry is not None:
-                on_retry(exc, attempt + 1)
-            # Jitter spreads the retries of many clients hitting the same outage.
-            time.sleep(backoff_seconds * 2**attempt * (1 + random.random() / 2))  # noqa: S311
-    raise AssertionError("unreachable")
 
 
 _END = object()

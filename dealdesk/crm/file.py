@@ -34,6 +34,11 @@ class FileBackend:
             raise CRMError(f"CRM bundle {self.path} is not valid JSON: {exc}") from exc
         return bundle.get(object_name, [])
 
+    def describe(self, object_name: str) -> None:
+        # An export carries records, not the org's schema: a field missing from a record
+        # reads as empty, as the mapping expects of a blank field.
+        return None
+
     def pages(self, query: CRMQuery) -> Iterator[list[dict]]:
         records = self._records(query.object_name)
         if query.ids:

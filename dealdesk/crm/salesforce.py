@@ -3,10 +3,15 @@
 Log-in, in order of preference: an existing session (SALESFORCE_INSTANCE_URL +
 SALESFORCE_SESSION_ID: sandboxes, tests), OAuth JWT bearer (username, consumer key, private
 key file, login domain), or username/password/security token.
+
+Before the sync's first query the sync asks `describe` for each object's fields (once per
+backend instance, that is once per run) to check its configured fields and detect a
+single-currency org (dealdesk/crm/mapping.py, `query_fields`).
 """
 
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlparse
 
 import requests
@@ -20,7 +25,8 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from dealdesk.crm.base import CRMError, CRMQuery, with_retries
+from dealdesk.crm.base import CRMError, CRMQuery
+from dealdesk.integrations.retry import with_retries
 
 # SOQL's IN list in the query string stays below Salesforce's 16 KB URL limit at this many
 # 18-character ids (each about 27 characters once quoted and URL-encoded).
@@ -32,7 +38,7 @@ class _RewritingAdapter(HTTPAdapter):
 
     simple-salesforce always builds https://{domain}.salesforce.com for the log-in and
     https://{instance} for the API; a local fake or a proxy needs plain http or another
-    host (shared/STACK.md, 2).
+    host (docs/stack-notes.md, 2).
     """
 
     def __init__(self, origin: str, target: str) -> None:
@@ -44,8 +50,38 @@ class _RewritingAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _raise_when_busy(response: requests.Response, *args, **kwargs) -> None:
+    """A 429 or 503 becomes a retryable CRMError carrying the answer's Retry-After.
+
+    Here, as a response hook, because simple-salesforce's exceptions keep the body of an
+    error answer but not its headers.
+    """
+    if response.status_code in (429, 503):
+        response.close()
+        raise CRMError(
+            f"Salesforce error {response.status_code}",
+            retryable=True,
+            retry_after=_retry_after(response.headers.get("Retry-After")),
+        )
+
+
 def _http_session() -> requests.Session:
     session = requests.Session()
+    session.hooks["response"].append(_raise_when_busy)
     instance = urlparse(settings.SALESFORCE_INSTANCE_URL)
     if instance.scheme == "http":
         origin = f"https://{instance.netloc}"
@@ -130,10 +166,28 @@ class SalesforceBackend:
         self._connect = client_factory
         self._client = client_factory()
         self._reauthenticated = False
+        # Object → its field and relationship names; an org's schema does not change mid-run.
+        self._described: dict[str, frozenset[str]] = {}
 
     @classmethod
     def from_settings(cls) -> "SalesforceBackend":
         return cls()
+
+    def describe(self, object_name: str) -> frozenset[str]:
+        if object_name not in self._described:
+            result = self._call(
+                lambda client: client.restful(
+                    f"sobjects/{object_name}/describe",
+                    timeout=settings.SALESFORCE_TIMEOUT_SECONDS,
+                )
+            )
+            self._described[object_name] = frozenset(
+                name
+                for entry in result["fields"]
+                for name in (entry["name"], entry.get("relationshipName"))
+                if name
+            )
+        return self._described[object_name]
 
     def pages(self, query: CRMQuery) -> Iterator[list[dict]]:
         # queryAll, so records deleted since the watermark come back with IsDeleted = true.

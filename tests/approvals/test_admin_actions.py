@@ -38,7 +38,7 @@ def act(client, action: str, target: ApprovalRequest, **extra):
 
 
 def rejections() -> int:
-    return AuditEvent.objects.filter(action="approval.rejected").count()
+    return AuditEvent.objects.filter(action="approval_request.rejected").count()
 
 
 @pytest.mark.parametrize("role", ["Finance", "Executive"])
@@ -130,5 +130,5 @@ def test_other_roles_get_no_action_and_decide_nothing(client, make_user, request
     request_.refresh_from_db()
     assert request_.state == "pending"
     assert not AuditEvent.objects.filter(
-        action__in=["approval.approved", "approval.rejected"]
+        action__in=["approval_request.approved", "approval_request.rejected"]
     ).exists()

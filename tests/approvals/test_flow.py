@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest, ApprovalRule, GateRun
-from approvals.selectors import current_version, reapproval_changes
+from approvals.selectors import reapproval_changes
 from approvals.services import approval_request_decide
 from approvals.tasks import remind
 from audit.models import AuditEvent
 from contracts import services as contracts
+from contracts.selectors import current_version
 
 NET_90 = "Net 90, PO required (PO-4471) on all invoices"
 
@@ -48,7 +49,7 @@ def test_a_standard_deal_needs_only_legal_and_is_then_approved(
 
     assert deal.state == "approved"
     assert "0 approval(s) granted on contract v1" in deal.state_reason
-    assert AuditEvent.objects.filter(action="deal.approve", object_id=str(deal.pk)).count() == 1
+    assert AuditEvent.objects.filter(action="deal.approved", object_id=str(deal.pk)).count() == 1
 
 
 def test_steps_open_in_order_and_the_deal_is_approved_when_all_are_granted(
@@ -80,7 +81,7 @@ def test_steps_open_in_order_and_the_deal_is_approved_when_all_are_granted(
     assert finance.decided_by == approvers["Finance"]
     assert finance.decided_at
     assert finance.content_hash == current_version(deal).content_hash
-    assert AuditEvent.objects.filter(action="approval.approved").count() == 2
+    assert AuditEvent.objects.filter(action="approval_request.approved").count() == 2
     assert finance.history.first().history_user == approvers["Finance"]
 
 
@@ -103,7 +104,7 @@ def test_rejecting_needs_a_reason_and_sends_the_deal_back(
         )
     request.refresh_from_db()
     assert request.state == "pending"
-    assert not AuditEvent.objects.filter(action="approval.rejected").exists()
+    assert not AuditEvent.objects.filter(action="approval_request.rejected").exists()
 
     decide(
         request,

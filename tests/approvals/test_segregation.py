@@ -28,7 +28,7 @@ def refused(request, user, error=PermissionDenied, match=""):
     request.refresh_from_db()
     assert request.state == "pending"
     assert request.decided_by is None
-    assert not AuditEvent.objects.filter(action="approval.approved").exists()
+    assert not AuditEvent.objects.filter(action="approval_request.approved").exists()
 
 
 def test_the_deal_owner_may_not_decide_even_in_the_group(request_):
@@ -66,7 +66,7 @@ def test_a_delegate_decides_within_the_time_box_and_is_recorded(request_, make_u
     request_.refresh_from_db()
     assert request_.state == "approved"
     assert (request_.decided_by, request_.delegate_for) == (stand_in, member)
-    event = AuditEvent.objects.get(action="approval.approved")
+    event = AuditEvent.objects.get(action="approval_request.approved")
     assert event.data["delegate_for"] == member.get_username()
 
 
@@ -123,7 +123,9 @@ def test_two_deciders_at_once_record_exactly_one_decision(request_, make_user):
     assert loser.startswith("this request was already")
     request_.refresh_from_db()
     assert request_.state in ("approved", "rejected")
-    decided = AuditEvent.objects.filter(action__in=["approval.approved", "approval.rejected"])
+    decided = AuditEvent.objects.filter(
+        action__in=["approval_request.approved", "approval_request.rejected"]
+    )
     assert decided.count() == 1
 
 

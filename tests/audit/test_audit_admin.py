@@ -7,7 +7,7 @@ from audit.services import audit_record
 
 @pytest.fixture(autouse=True)
 def plain_static_files(settings):
-    # No collectstatic under tests: the manifest storage would 500 (shared/STACK.md, gotcha 7).
+    # No collectstatic under tests: the manifest storage would 500 (docs/stack-notes.md, gotcha 7).
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

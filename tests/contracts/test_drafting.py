@@ -9,7 +9,8 @@ from django.core.files.storage import default_storage
 from audit.models import AuditEvent
 from contracts import services
 from contracts.models import ContractTemplate, ContractVersion
-from dealdesk.services import deal_transition
+from dealdesk.integrations.models import OutboxMessage
+from dealdesk.services import deal_cancel, deal_redraft
 
 
 def test_a_new_deal_is_drafted_and_submitted_for_review(new_deal):
@@ -32,7 +33,9 @@ def test_a_new_deal_is_drafted_and_submitted_for_review(new_deal):
     for kind in ("pdf", "docx"):
         content = getattr(version, kind).read()
         assert hashlib.sha256(content).hexdigest() == getattr(version, f"{kind}_sha256")
-        event = AuditEvent.objects.get(action="contract.document_generated", data__kind=kind)
+        event = AuditEvent.objects.get(
+            action="contract_version.document_generated", data__kind=kind
+        )
         assert event.data["sha256"] == getattr(version, f"{kind}_sha256")
     assert version.history.first().history_user.username == "svc-pipeline"
 
@@ -73,9 +76,7 @@ def test_redraft_makes_a_new_version_that_supersedes_the_old(
     deal.refresh_from_db()
     assert deal.state == "changes_requested"
     with django_capture_on_commit_callbacks(execute=True):
-        deal_transition(
-            deal_id=deal.pk, actor=desk_user, transition="redraft", reason="AE confirmed"
-        )
+        deal_redraft(deal_id=deal.pk, actor=desk_user, reason="AE confirmed")
     deal.refresh_from_db()
     assert deal.state == "in_review"
     first.refresh_from_db()
@@ -97,11 +98,25 @@ def test_instructions_in_notes_change_no_price(new_deal, notes):
     assert Decimal(version.snapshot["pricing"]["tcv"]) == deal.tcv
 
 
-def test_llm_failure_falls_back_and_flags_the_draft(new_deal, settings):
+@pytest.fixture
+def llm_down(settings):
     settings.CLAUSE_EXTRACTOR = "openai"
     settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
     settings.OPENAI_MAX_RETRIES = 0
     settings.OPENAI_TIMEOUT = 1
+
+
+def test_an_llm_outage_is_retried_later_while_attempts_remain(new_deal, llm_down):
+    deal = new_deal(notes="Great call, standard paper")
+    assert deal.state == "drafting", "the deal waits; it is not drafted without the LLM"
+    assert not deal.contract_versions.exists()
+    step = OutboxMessage.objects.get(task="contracts.tasks.contract_draft")
+    assert (step.status, step.attempts) == ("pending", 1)
+    assert "LLM unreachable" in step.last_error
+
+
+def test_the_last_attempt_falls_back_to_the_rules_and_flags_the_draft(new_deal, llm_down, settings):
+    settings.INTEGRATIONS_MAX_ATTEMPTS = 1
     deal = new_deal(notes="Great call, standard paper")
     version = deal.contract_versions.get()
     assert version.extractor == "rules"
@@ -114,11 +129,14 @@ def test_cancelling_the_deal_voids_its_contract(
 ):
     deal = new_deal()
     with django_capture_on_commit_callbacks(execute=True):
-        deal_transition(deal_id=deal.pk, actor=desk_user, transition="cancel", reason="lost")
+        deal_cancel(deal_id=deal.pk, actor=desk_user, reason="lost")
     version = deal.contract_versions.get()
     assert version.state == "voided"
     assert (
-        AuditEvent.objects.filter(action="contract.voided", object_id=str(version.pk)).count() == 1
+        AuditEvent.objects.filter(
+            action="contract_version.voided", object_id=str(version.pk)
+        ).count()
+        == 1
     )
 
 

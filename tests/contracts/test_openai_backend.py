@@ -8,6 +8,9 @@ from contracts.extraction import extract_clauses
 from contracts.extraction.openai_backend import OpenAIExtractor
 from tests.contracts.fake_openai import FakeOpenAI
 
+# Every vendor call is logged (dealdesk/integrations/calls.py).
+pytestmark = pytest.mark.django_db
+
 NOTES = "T4C w/ 90 days notice; 99.95 uptime SLA, 10% credit"
 GOOD = {
     "clauses": [

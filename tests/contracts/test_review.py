@@ -21,7 +21,10 @@ def test_legal_accepts_a_clause(version, legal_user):
     services.contract_clause_accept(version_id=version.pk, clause_index=0, actor=legal_user)
     assert ClauseDecision.objects.get(version=version).decided_by == legal_user
     assert (
-        AuditEvent.objects.filter(action="contract.clause_accepted", actor=legal_user).count() == 1
+        AuditEvent.objects.filter(
+            action="contract_version.clause_accepted", actor=legal_user
+        ).count()
+        == 1
     )
 
 
@@ -44,7 +47,7 @@ def test_editing_params_makes_a_new_version(version, legal_user):
     assert new.pdf_sha256 != version.pdf_sha256
     # The untouched, accepted clause stays accepted.
     assert list(new.decisions.values_list("clause_index", flat=True)) == [1]
-    assert AuditEvent.objects.filter(action="contract.clause_edited").count() == 1
+    assert AuditEvent.objects.filter(action="contract_version.clause_edited").count() == 1
     new.deal.refresh_from_db()
     assert new.deal.terms_edited_by == legal_user
 
@@ -59,7 +62,7 @@ def test_bad_params_are_refused_and_nothing_is_written(version, legal_user):
             reason="x",
         )
     assert ContractVersion.objects.count() == 1
-    assert not AuditEvent.objects.filter(action="contract.clause_edited").exists()
+    assert not AuditEvent.objects.filter(action="contract_version.clause_edited").exists()
 
 
 def test_reject_and_add_from_the_library(version, legal_user):
@@ -91,7 +94,7 @@ def test_approve_accepts_every_clause(version, legal_user):
     version.refresh_from_db()
     assert version.state == "approved"
     assert version.decisions.count() == len(version.clauses)
-    assert AuditEvent.objects.filter(action="contract.approved").count() == 1
+    assert AuditEvent.objects.filter(action="contract_version.approved").count() == 1
 
 
 def test_a_banned_clause_blocks_approval(new_deal, legal_user):
@@ -209,7 +212,7 @@ def test_accepting_a_banned_clause_is_refused_in_place(client, new_deal, legal_u
     assert b"text-danger" in response.content
     assert b"banned" in response.content
     assert not ClauseDecision.objects.exists()
-    assert not AuditEvent.objects.filter(action="contract.clause_accepted").exists()
+    assert not AuditEvent.objects.filter(action="contract_version.clause_accepted").exists()
 
 
 def test_diff_of_a_first_version_explains_there_is_nothing_to_compare(client, version, legal_user):

@@ -3,7 +3,13 @@
 Serves GET /services/data/vXX/query and /queryAll (SOQL: SELECT ... FROM obj [WHERE
 SystemModstamp >= ts] [AND field IN (...)] ORDER BY ...), nextRecordsUrl pagination, and on
 demand the errors Salesforce answers with: 401 INVALID_SESSION_ID, 403
-REQUEST_LIMIT_EXCEEDED, 503. `/query` leaves deleted records out, `/queryAll` keeps them.
+REQUEST_LIMIT_EXCEEDED, 429 and 503 (with `failure_headers`, e.g. Retry-After).
+`/query` leaves deleted records out, `/queryAll` keeps them; a query naming a field the
+object lacks is refused with 400 INVALID_FIELD, as Salesforce does.
+GET /services/data/vXX/sobjects/OBJ/describe lists an object's fields: its standard ones
+(`STANDARD_FIELDS`) and every other field its records carry (custom fields,
+CurrencyIsoCode). `drop_field` takes a field out of the org; `make_single_currency` takes
+CurrencyIsoCode out of every object, as in an org that never turned multi-currency on.
 Log-in: POST /services/oauth2/token (OAuth JWT bearer, the assertion checked against
 `jwt_public_key`) and POST /services/Soap/u/XX (username, password + security token
 against `passwords`); each gives a new session id.
@@ -30,8 +36,55 @@ SOQL = re.compile(
 ERRORS = {
     401: [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
     403: [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+    429: [{"message": "Too many requests", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
     503: [{"message": "Server unavailable", "errorCode": "SERVER_UNAVAILABLE"}],
 }
+# Every org has these, whatever its records carry: field → relationship name (or None).
+_COMMON = {"Id": None, "IsDeleted": None, "SystemModstamp": None}
+STANDARD_FIELDS = {
+    "Account": {
+        **_COMMON,
+        **dict.fromkeys(
+            [
+                "Name",
+                "BillingStreet",
+                "BillingCity",
+                "BillingState",
+                "BillingPostalCode",
+                "BillingCountry",
+            ]
+        ),
+    },
+    "Product2": {**_COMMON, **dict.fromkeys(["ProductCode", "Name", "IsActive"])},
+    "Opportunity": {
+        **_COMMON,
+        **dict.fromkeys(["Name", "StageName", "IsWon", "CloseDate", "Amount", "Description"]),
+        "AccountId": "Account",
+        "OwnerId": "Owner",
+    },
+    "OpportunityLineItem": {
+        **_COMMON,
+        **dict.fromkeys(
+            ["ProductCode", "Quantity", "UnitPrice", "ListPrice", "Discount", "TotalPrice"]
+        ),
+        "ServiceDate": None,
+        "OpportunityId": "Opportunity",
+        "Product2Id": "Product2",
+    },
+    "OpportunityContactRole": {
+        **_COMMON,
+        "Role": None,
+        "IsPrimary": None,
+        "OpportunityId": "Opportunity",
+        "ContactId": "Contact",
+    },
+}
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, body: list[dict]) -> None:
+        super().__init__(status, body)
+        self.status, self.body = status, body
 
 
 def _stamp(value: str) -> datetime:
@@ -48,14 +101,19 @@ class FakeSalesforce:
         self.jwt_client: tuple[str, str, bytes] | None = None
         self.passwords: dict[str, str] = {}
         self.logins: list[str] = []
-        # Status codes to answer the next requests with, in order (then normal service).
+        # Status codes to answer the next requests with, in order (then normal service),
+        # with these headers (Retry-After).
         self.failures: list[int] = []
+        self.failure_headers: dict[str, str] = {}
+        # (object, field) taken out of the org: not described, not queryable, not stored.
+        self.dropped: set[tuple[str, str]] = set()
         # Objects whose next pages (nextRecordsUrl) fail with 503 for as long as they are here:
         # Salesforce failing for good half-way through a query, whatever the request order.
         self.broken_next_pages: set[str] = set()
         self.requests: list[str] = []
         self._cursors: dict[str, list[dict]] = {}
         self._indexes: dict[tuple[str, str], dict] = {}
+        self._schemas: dict[str, dict[str, str | None]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -80,16 +138,73 @@ class FakeSalesforce:
         return self._indexes[key]
 
     def put(self, object_name: str, record: dict) -> None:
-        """Insert or replace a record by Id."""
+        """Insert or replace a record by Id (without the fields the org does not have)."""
         self._indexes.clear()
+        self._schemas.clear()
+        record = {k: v for k, v in record.items() if (object_name, k) not in self.dropped}
         rows = self.records.setdefault(object_name, [])
         rows[:] = [r for r in rows if r["Id"] != record["Id"]] + [record]
+
+    def drop_field(self, object_name: str, field: str) -> None:
+        """The org has no such field (never created, or deleted): its values go too."""
+        self._indexes.clear()
+        self._schemas.clear()
+        self.dropped.add((object_name, field))
+        for record in self.records.get(object_name, []):
+            record.pop(field, None)
+
+    def make_single_currency(self) -> None:
+        """An org without multi-currency: no object has CurrencyIsoCode."""
+        for object_name in {*STANDARD_FIELDS, *self.records}:
+            self.drop_field(object_name, "CurrencyIsoCode")
+
+    def schema(self, object_name: str) -> dict[str, str | None]:
+        """Field name → relationship name: the standard fields and those the records carry."""
+        if object_name not in self._schemas:
+            fields = dict(STANDARD_FIELDS.get(object_name, _COMMON))
+            for record in self.records.get(object_name, []):
+                for key, value in record.items():
+                    if isinstance(value, dict):  # a parent record: `Contact` of ContactId
+                        if key != "attributes":
+                            fields[f"{key}Id"] = key
+                    else:
+                        fields.setdefault(key, None)
+            self._schemas[object_name] = {
+                name: relationship
+                for name, relationship in fields.items()
+                if (object_name, name) not in self.dropped
+            }
+        return self._schemas[object_name]
+
+    def _describe(self, object_name: str) -> dict:
+        if object_name not in STANDARD_FIELDS and object_name not in self.records:
+            raise _Refused(404, [{"errorCode": "NOT_FOUND", "message": object_name}])
+        return {
+            "name": object_name,
+            "fields": [
+                {"name": name, "relationshipName": relationship, "custom": name.endswith("__c")}
+                for name, relationship in self.schema(object_name).items()
+            ],
+        }
 
     def _select(self, soql: str, include_deleted: bool) -> list[dict]:
         match = SOQL.match(soql.strip())
         if match is None:
             raise ValueError(f"fake cannot parse {soql!r}")
         fields = [f.strip() for f in match["fields"].split(",")]
+        schema = self.schema(match["object"])
+        known = {*schema, *(r for r in schema.values() if r)}
+        for name in fields:
+            if name.split(".")[0] not in known:
+                raise _Refused(
+                    400,
+                    [
+                        {
+                            "errorCode": "INVALID_FIELD",
+                            "message": f"No such column '{name}' on entity '{match['object']}'",
+                        }
+                    ],
+                )
         rows = self.records.get(match["object"], [])
         clauses = [c for c in (match["where"] or "").split(" AND ") if c]
         for clause in sorted(clauses, key=lambda c: ">=" in c):  # IN first: it narrows most
@@ -190,9 +305,11 @@ class FakeSalesforce:
             def log_message(self, *args):  # keep test output clean
                 pass
 
-            def _send(self, status: int, body) -> None:
+            def _send(self, status: int, body, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -219,10 +336,21 @@ class FakeSalesforce:
                 fake.requests.append(self.path)
                 if fake.failures:
                     status = fake.failures.pop(0)
-                    return self._send(status, ERRORS[status])
+                    return self._send(status, ERRORS[status], fake.failure_headers)
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 if token not in fake.session_ids:
                     return self._send(401, ERRORS[401])
+                try:
+                    return self._get(url)
+                except _Refused as refused:
+                    return self._send(refused.status, refused.body)
+
+            def _get(self, url):
+                describe = re.fullmatch(
+                    r"/services/data/v[\d.]+/sobjects/(\w+)/describe/?", url.path
+                )
+                if describe is not None:
+                    return self._send(200, fake._describe(describe.group(1)))
                 match = re.match(r"/services/data/v([\d.]+)/(queryAll|query)/?(\S*)", url.path)
                 if match is None:
                     return self._send(404, [{"errorCode": "NOT_FOUND", "message": url.path}])

@@ -8,8 +8,8 @@ from django.conf import settings
 
 from dealdesk.crm import CRMError, CRMQuery, crm_backend
 from dealdesk.crm.file import FileBackend
+from dealdesk.crm.mapping import fields_for
 from dealdesk.crm.salesforce import soql
-from dealdesk.crm_mapping import fields_for
 
 
 def test_soql_asks_from_the_watermark_for_listed_ids_in_a_stable_order():

@@ -4,7 +4,8 @@ import json
 
 from django.core.management import call_command
 
-from dealdesk.models import Deal, Product, QuarantinedRecord
+from dealdesk.crm.models import QuarantinedRecord
+from dealdesk.models import Deal, Product
 from tests.dealdesk.crm_records import row_counts
 
 

@@ -5,8 +5,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from dealdesk.crm_sync import crm_sync
-from dealdesk.models import Deal, SyncRun
+from dealdesk.crm.models import SyncRun
+from dealdesk.crm.sync import crm_sync
+from dealdesk.models import Deal
 
 pytestmark = pytest.mark.django_db
 

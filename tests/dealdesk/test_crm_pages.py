@@ -6,9 +6,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_fsm import TransitionNotAllowed
 
 from audit.models import AuditEvent
-from dealdesk.models import CrmDrift, Deal, QuarantinedRecord, SyncRun
+from dealdesk.crm.models import CrmDrift, QuarantinedRecord, SyncRun
+from dealdesk.crm.services import crm_drift_accept, crm_drift_dismiss
+from dealdesk.models import Deal
 from tests.dealdesk.crm_records import small_org
 from tests.dealdesk.factories import DealFactory, ProductFactory
 
@@ -158,3 +161,29 @@ def test_drift_on_a_signed_deal_cannot_be_accepted(client, desk_user):
     deal.refresh_from_db()
     drift.refresh_from_db()
     assert (deal.state, deal.term_months, drift.status) == ("signed", 12, "open")
+
+
+def test_a_decided_drift_is_decided_once_and_its_status_moves_only_by_transition(desk_user):
+    drift = CrmDrift.objects.create(
+        deal=DealFactory(state="in_review"),
+        proposal={"fields": {"term_months": 24}, "lines": {}, "withdrawn": ""},
+    )
+    with pytest.raises(AttributeError):
+        drift.status = CrmDrift.Status.DISMISSED  # protected: only accept/dismiss move it
+    crm_drift_dismiss(drift_id=drift.pk, actor=desk_user, reason="contract is right")
+    with pytest.raises(TransitionNotAllowed, match="already dismissed"):
+        crm_drift_accept(drift_id=drift.pk, actor=desk_user)
+    drift.refresh_from_db()
+    assert (drift.status, drift.decided_by, drift.deal.state) == (
+        "dismissed",
+        desk_user,
+        "in_review",
+    )
+    event = AuditEvent.objects.get(action="crm_drift.dismissed")
+    assert (event.actor_username, event.reason, event.before) == (
+        "desk",
+        "contract is right",
+        {"status": "open"},
+    )
+    assert drift.history.first().history_user == desk_user
+    assert not AuditEvent.objects.filter(action="crm_drift.accepted").exists()

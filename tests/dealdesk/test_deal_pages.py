@@ -92,15 +92,14 @@ def test_an_action_the_state_does_not_allow_shows_why(client, desk_user):
 def test_the_detail_page_shows_lines_pricing_schedule_and_timeline(client, desk_user):
     deal = DealFactory(term_months=12, billing_frequency="quarterly")
     DealLineFactory(deal=deal, product__sku="PLAT-X", product__list_price=Decimal("12000"))
-    services.deal_transition(
-        deal_id=deal.pk, actor=desk_user, transition="cancel", reason="duplicate of 006X"
-    )
+    services.deal_cancel(deal_id=deal.pk, actor=desk_user, reason="duplicate of 006X")
     client.force_login(desk_user)
     page = client.get(reverse("deal-detail", args=[deal.pk])).content.decode()
     assert "PLAT-X" in page
     assert "12,000.00 USD" in page  # TCV
     assert page.count("3,000.00 USD") == 4  # four quarterly invoices
-    assert "deal.cancel" in page
+    assert "Deal cancelled" in page  # the action in words, not its code name
+    assert "deal.cancelled" not in page
     assert "duplicate of 006X" in page
 
 
@@ -167,16 +166,14 @@ def test_the_deal_page_query_count_does_not_grow_with_lines(client, desk_user):
 
 def test_the_timeline_shows_a_transition_once_with_what_its_save_changed(desk_user):
     deal = DealFactory()
-    services.deal_transition(
-        deal_id=deal.pk, actor=desk_user, transition="send_to_manual_review", reason="co-term"
-    )
-    services.deal_transition(deal_id=deal.pk, actor=desk_user, transition="cancel", reason="lost")
+    services.deal_send_to_manual_review(deal_id=deal.pk, actor=desk_user, reason="co-term")
+    services.deal_cancel(deal_id=deal.pk, actor=desk_user, reason="lost")
     timeline = deal_timeline(deal=deal)
     # Each transition's history row is folded into its audit event; the factory's own
     # creation (no audit event) stays a history entry.
     assert [(e.kind, e.title) for e in timeline] == [
-        ("event", "deal.cancel"),
-        ("event", "deal.send_to_manual_review"),
+        ("event", "Deal cancelled"),
+        ("event", "Sent to manual review"),
         ("change", "created"),
     ]
     assert timeline[0].detail == "lost"
@@ -191,14 +188,12 @@ def test_the_timeline_names_related_objects_instead_of_ids(client, desk_user, pi
     client.force_login(desk_user)
     page = client.get(reverse("deal-detail", args=[deal.pk])).content.decode()
     assert "→ Simple single product" in page
-    assert "deal.classified" in page
+    assert "Deal classified" in page
 
 
 def test_deal_desk_resumes_a_deal_from_manual_review_with_a_pattern(client, desk_user):
     deal = DealFactory()
-    services.deal_transition(
-        deal_id=deal.pk, actor=desk_user, transition="send_to_manual_review", reason="co-term"
-    )
+    services.deal_send_to_manual_review(deal_id=deal.pk, actor=desk_user, reason="co-term")
     client.force_login(desk_user)
     page = client.get(reverse("deal-detail", args=[deal.pk])).content.decode()
     assert "Resume drafting" in page

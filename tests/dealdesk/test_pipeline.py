@@ -48,7 +48,7 @@ def test_a_new_deal_is_priced_classified_and_drafted_after_commit(
     assert deal.lines_total == Decimal("24000.00")
     assert deal.priced_at is not None
     actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
-    assert actions == ["deal.created", "deal.classified", "deal.start_drafting"]
+    assert actions == ["deal.created", "deal.classified", "deal.drafting_started"]
     assert deal.history.latest().history_user == pipeline_user
 
 
@@ -107,10 +107,8 @@ def test_a_cancelled_deal_schedules_only_voiding_its_contract(
 ):
     deal = DealFactory()
     with django_capture_on_commit_callbacks() as callbacks:
-        services.deal_transition(
-            deal_id=deal.pk, actor=desk_user, transition="cancel", reason="withdrawn"
-        )
+        services.deal_cancel(deal_id=deal.pk, actor=desk_user, reason="withdrawn")
     assert len(callbacks) == 1
     callbacks[0]()  # no contract yet: nothing to void, nothing written
     assert Deal.objects.get(pk=deal.pk).state == "cancelled"
-    assert not AuditEvent.objects.filter(action="contract.voided").exists()
+    assert not AuditEvent.objects.filter(action="contract_version.voided").exists()

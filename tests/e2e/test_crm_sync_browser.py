@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from dealdesk.crm_services import DealChange, crm_sync_user, drift_record
+from dealdesk.crm.services import DealChange, crm_sync_user, drift_record
 from dealdesk.models import Deal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

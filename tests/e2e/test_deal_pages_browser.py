@@ -28,14 +28,14 @@ def test_deal_desk_filters_opens_and_cancels_a_deal(page, live_server, login, sc
     page.get_by_role("link", name=deal.name).click()
     expect(page.get_by_test_id("deal-state")).to_have_text("Drafting")
     expect(page.get_by_test_id("schedule")).to_be_visible()
-    expect(page.get_by_test_id("timeline")).to_contain_text("deal.start_drafting")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Deal drafting started")
     screenshot("deal-detail")
 
     page.fill("textarea[aria-label='Reason to cancel deal']", "Customer went with a competitor")
     page.click("text=Cancel deal")
     expect(page.get_by_test_id("deal-state")).to_have_text("Cancelled")
     expect(page.get_by_test_id("state-reason")).to_have_text("Customer went with a competitor")
-    expect(page.get_by_test_id("timeline")).to_contain_text("deal.cancel")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Deal cancelled")
     deal.refresh_from_db()
     assert deal.state == "cancelled"
 
@@ -52,8 +52,8 @@ def test_deal_desk_resumes_a_deal_from_manual_review(page, live_server, login, s
     # Drafting is a pipeline step: the contract is drafted at once and the deal goes to
     # review, where the approval gates pass and, needing no approval, it is approved.
     expect(page.get_by_test_id("deal-state")).to_have_text("Approved")
-    expect(page.get_by_test_id("timeline")).to_contain_text("deal.submit_for_review")
-    expect(page.get_by_test_id("timeline")).to_contain_text("deal.resume")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Deal submitted for review")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Resumed from manual review")
     expect(page.get_by_test_id("contract-versions")).to_contain_text("v1")
 
 

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.apps import apps as django_apps
 from django.core.management import call_command
@@ -26,6 +27,7 @@ from contracts.models import ContractVersion
 from contracts.reference_data import install_contract_reference_data
 from dealdesk import services
 from dealdesk.celery import app
+from dealdesk.integrations.models import OutboxMessage
 from dealdesk.models import Deal
 from dealdesk.reference_data import install_reference_data
 from tests.dealdesk.factories import (
@@ -101,7 +103,7 @@ def worker(redis_url, tmp_path):
     # This process sends to the same broker instead of running tasks in-process.
     previous = (app.conf.broker_url, app.conf.task_always_eager)
     app.conf.broker_url, app.conf.task_always_eager = redis_url, False
-    _reset_connections()
+    reset_broker_connections()
 
     def stop() -> str:
         if proc.poll() is None:
@@ -112,17 +114,19 @@ def worker(redis_url, tmp_path):
         yield stop
     finally:
         app.conf.broker_url, app.conf.task_always_eager = previous
-        _reset_connections()
+        reset_broker_connections()
         if proc.poll() is None:
             print(stop())  # shown by pytest when the test fails
 
 
-def _reset_connections() -> None:
+def reset_broker_connections() -> None:
     """Drop cached broker connections so the next send uses the current broker_url."""
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools per broker URL process-wide; a closed one must not be reused.
+    kombu.pools.reset()
 
 
 def test_a_new_deal_is_classified_drafted_and_approved_by_a_real_worker(worker):
@@ -164,8 +168,13 @@ def test_a_new_deal_is_classified_drafted_and_approved_by_a_real_worker(worker):
     version = ContractVersion.objects.get(deal=deal)
     assert version.created_by.username == "svc-pipeline"
     assert GateRun.objects.filter(contract_version=version).exists()
+    # Each step went through the outbox to the worker, and is marked done there.
+    steps = dict(OutboxMessage.objects.filter(object_id=str(deal.pk)).values_list("task", "status"))
+    assert steps == {
+        "dealdesk.tasks.deal_classify_and_price": "done",
+        "contracts.tasks.contract_draft": "done",
+        "approvals.tasks.evaluate_deal": "done",
+    }
     log = worker()
-    assert "Task dealdesk.deal_classify_and_price[" in log, log
-    assert "Task contracts.contract_draft[" in log, log
-    assert "Task approvals.evaluate_deal[" in log, log
+    assert "Task integrations.outbox_deliver[" in log, log
     assert "] received" in log, log

@@ -20,7 +20,8 @@ from approvals.models import ApprovalRequest
 from contracts import services as contract_services
 from contracts.reference_data import install_contract_reference_data
 from dealdesk import pipeline, services
-from dealdesk.models import Account, Contact, CrmOwner, Deal, Product
+from dealdesk.crm.models import CrmOwner
+from dealdesk.models import Account, Contact, Deal, Product
 from dealdesk.reference_data import install_reference_data
 from dealdesk.roles import Role
 
@@ -245,36 +246,13 @@ TERMS_NOTES = [
 STATE_PLAN = [
     ("drafting", 6),
     ("in_review", 6),
-    ("approved", 3),
-    ("out_for_signature", 4),
-    ("signed", 2),
-    ("billing", 2),
-    ("invoiced", 3),
-    ("paid", 4),
+    # Signature, billing and payment come with their own services (and demo deals) later;
+    # until then the demo's deals past review wait at approved.
+    ("approved", 18),
     ("changes_requested", 3),
     ("cancelled", 3),
     ("manual_review", 4),
 ]
-# The plain transitions (run by the pipeline user) that lead from drafting to each state.
-HAPPY_PATH = [
-    "submit_for_review",
-    "approve",
-    "send_for_signature",
-    "mark_signed",
-    "start_billing",
-    "mark_invoiced",
-    "mark_paid",
-]
-PATH_TO = {
-    "drafting": [],
-    "in_review": HAPPY_PATH[:1],
-    "approved": HAPPY_PATH[:2],
-    "out_for_signature": HAPPY_PATH[:3],
-    "signed": HAPPY_PATH[:4],
-    "billing": HAPPY_PATH[:5],
-    "invoiced": HAPPY_PATH[:6],
-    "paid": HAPPY_PATH[:7],
-}
 
 
 class Command(BaseCommand):
@@ -463,17 +441,14 @@ class Command(BaseCommand):
         if deal.state != "drafting" or target == "drafting":
             return  # the pipeline sent it to manual review, or drafting is its demo state
         if target in ("cancelled", "manual_review"):
-            transition, user, reason = {
-                "cancelled": ("cancel", "dana.desk", "Customer withdrew after procurement review."),
+            service, reason = {
+                "cancelled": (services.deal_cancel, "Customer withdrew after procurement review."),
                 "manual_review": (
-                    "send_to_manual_review",
-                    "dana.desk",
+                    services.deal_send_to_manual_review,
                     "Customer asked to co-term with an existing order; needs a person.",
                 ),
             }[target]
-            services.deal_transition(
-                deal_id=deal.pk, actor=users[user], transition=transition, reason=reason
-            )
+            service(deal_id=deal.pk, actor=users["dana.desk"], reason=reason)
             return
         # Every later state has a contract, drafted as the pipeline drafts it.
         version = contract_services.contract_draft(deal_id=deal.pk, actor=bot)
@@ -489,14 +464,11 @@ class Command(BaseCommand):
             return
         # Gates run and approval requests open as the pipeline would (it is held here).
         approval_services.approvals_evaluate(deal_id=deal.pk, actor=bot)
-        for name in PATH_TO[target][1:]:
-            if name == "approve":
-                version.refresh_from_db()
-                if version.state == "legal_review":
-                    contract_services.contract_approve(version_id=version.pk, actor=legal)
-                self._grant_approvals(deal, users, bot)
-                continue  # approvals_evaluate approved the deal once everything was granted
-            services.deal_transition(deal_id=deal.pk, actor=bot, transition=name)
+        if target == "approved":
+            version.refresh_from_db()
+            if version.state == "legal_review":
+                contract_services.contract_approve(version_id=version.pk, actor=legal)
+            self._grant_approvals(deal, users, bot)  # approvals_evaluate approves the deal
 
     def _grant_approvals(self, deal: Deal, users, bot) -> None:
         """Each open request approved by the demo user of its group, step after step."""

@@ -4,9 +4,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dealdesk.crm_lock import SyncAlreadyRunning
-from dealdesk.crm_sync import crm_sync
-from dealdesk.models import SyncRun
+from dealdesk.crm.lock import SyncAlreadyRunning
+from dealdesk.crm.models import SyncRun
+from dealdesk.crm.sync import crm_sync
 
 
 class Command(BaseCommand):

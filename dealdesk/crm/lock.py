@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from dealdesk.models import SyncRun
+from dealdesk.crm.models import SyncRun
 
 # pg_advisory_lock key: any bigint no other lock in this database uses ("CRM" in ASCII).
 ADVISORY_KEY = 0x43524D

@@ -11,10 +11,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
-from dealdesk import crm_selectors, crm_services, services, tasks
-from dealdesk.crm_mapping import OBJECT_FIELDS
+from dealdesk import services
+from dealdesk.crm import selectors as crm_selectors
+from dealdesk.crm import services as crm_services
+from dealdesk.crm import tasks
+from dealdesk.crm.mapping import OBJECT_FIELDS
+from dealdesk.crm.models import CrmDrift, SyncRun
 from dealdesk.forms import ReasonForm
-from dealdesk.models import CrmDrift, SyncRun
 from dealdesk.views import list_queries
 
 PAGE_SIZE = 25
@@ -82,10 +85,10 @@ def crm_drift_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
         back = reverse("crm-sync")
     try:
         if decision == "accept":
-            crm_services.drift_accept(drift_id=pk, actor=request.user, reason=reason)
+            crm_services.crm_drift_accept(drift_id=pk, actor=request.user, reason=reason)
             messages.success(request, "CRM change accepted: the deal is back in drafting.")
         elif decision == "dismiss":
-            crm_services.drift_dismiss(drift_id=pk, actor=request.user, reason=reason)
+            crm_services.crm_drift_dismiss(drift_id=pk, actor=request.user, reason=reason)
             messages.success(request, "CRM change dismissed.")
         else:
             raise PermissionDenied(f"{decision} is not a drift decision")

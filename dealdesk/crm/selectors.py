@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from dealdesk.models import CrmDrift, CrmOwner, QuarantinedRecord, SyncRun
+from dealdesk.crm.models import CrmDrift, CrmOwner, QuarantinedRecord, SyncRun
 from dealdesk.paging import sorted_by
 
 # Per tab: ?sort=key (or -key) → column; the first entry is the default order.

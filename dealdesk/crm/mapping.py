@@ -1,7 +1,7 @@
 """CRM records → Dealdesk field values, or the precise reasons a record cannot be imported.
 
 Pure functions: no queries. The sync looks up accounts, owners and products per page and
-passes them in.
+passes them in; `query_fields` asks the backend for the org's schema once per run.
 """
 
 import re
@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
+from dealdesk.crm.base import CRMBackend, CRMError
 from dealdesk.models import Account, BillingFrequency, Contact, Currency, Deal, DealContact, Product
 
 OBJECT_FIELDS = {
@@ -95,8 +96,15 @@ FREQUENCIES = {
 }
 
 
-def fields_for(object_name: str) -> list[str]:
-    """The SOQL field list, with the org's custom field names from settings."""
+# The objects a record's currency is read from, when the org has currencies at all.
+CURRENCY_OBJECTS = ("Account", "Opportunity", "OpportunityLineItem")
+# Salesforce adds this field to every object when an org turns multi-currency on.
+MULTI_CURRENCY_FIELD = "CurrencyIsoCode"
+
+
+def fields_for(object_name: str, *, multi_currency: bool = True) -> list[str]:
+    """The SOQL field list, with the org's custom field names from settings; the currency
+    field only for a multi-currency org, and only when one is configured."""
     names = settings.CRM_FIELDS
     extra = {
         "Opportunity": [
@@ -108,9 +116,37 @@ def fields_for(object_name: str) -> list[str]:
         ],
         "OpportunityLineItem": [names["segment_index"]],
     }.get(object_name, [])
-    if names["currency"] and object_name in ("Account", "Opportunity", "OpportunityLineItem"):
+    if multi_currency and names["currency"] and object_name in CURRENCY_OBJECTS:
         extra.append(names["currency"])
     return [*OBJECT_FIELDS[object_name], *extra, "IsDeleted", "SystemModstamp"]
+
+
+def query_fields(backend: CRMBackend) -> dict[str, list[str]]:
+    """Each object's field list for this org, checked against its schema before the first query.
+
+    An org without CurrencyIsoCode on Opportunity is single-currency: no currency field is
+    asked for (configured or not) and each deal takes its account's currency. Any other
+    field the sync asks for must exist: a missing one would fail the run half-way, so every
+    missing field is named at once, before anything is written. A backend that cannot
+    describe its objects (the file bundle) gets the configured lists.
+    """
+    opportunity = backend.describe("Opportunity")
+    multi_currency = opportunity is None or MULTI_CURRENCY_FIELD in opportunity
+    fields = {name: fields_for(name, multi_currency=multi_currency) for name in OBJECT_FIELDS}
+    missing = []
+    for name, wanted in fields.items():
+        known = backend.describe(name)
+        if known is not None:
+            # `Contact.Name`: the relationship is the object's; its target's fields are
+            # standard ones every org has.
+            missing += [f"{name}.{f}" for f in wanted if f.split(".")[0] not in known]
+    if missing:
+        raise CRMError(
+            f"fields the sync needs are missing in the CRM: {', '.join(missing)} (create "
+            "them in the org, or set the CRM_FIELD_* settings to the org's own names); "
+            "nothing was synced"
+        )
+    return fields
 
 
 @dataclass

@@ -6,7 +6,8 @@ transaction, looked up in bulk (one query per kind of row, not per record), comp
 Python, and only what changed is written; a record that did not change writes nothing.
 A watermark moves only when its object's pass has finished, so a run that dies half-way
 leaves it where it was and the next run fetches those records again: the pages it had
-already written come back unchanged and cost nothing.
+already written come back unchanged and cost nothing. Before the first query the org's
+schema is checked (`mapping.query_fields`): a missing field stops the run with nothing written.
 """
 
 import time
@@ -22,24 +23,25 @@ from django.db.models import F
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from dealdesk import pipeline, services
+from dealdesk import services
 from dealdesk.bulk import bulk_insert_with_history
 from dealdesk.crm import CRMBackend, CRMError, CRMQuery, crm_backend
 from dealdesk.crm.base import read_ahead
 from dealdesk.crm.file import parse_modstamp
-from dealdesk.crm_lock import sync_run_release, sync_run_start
-from dealdesk.crm_mapping import (
+from dealdesk.crm.lock import sync_run_release, sync_run_start
+from dealdesk.crm.mapping import (
     DEAL_FIELDS,
     LINE_FIELDS,
     account_currency,
-    fields_for,
     map_account,
     map_contact_role,
     map_line,
     map_opportunity,
     map_product,
+    query_fields,
 )
-from dealdesk.crm_services import (
+from dealdesk.crm.models import CrmOwner, CrmWatermark, QuarantinedRecord, SyncRun
+from dealdesk.crm.services import (
     EDITABLE,
     DealChange,
     crm_sync_user,
@@ -51,22 +53,17 @@ from dealdesk.models import (
     CANCELLABLE,
     Account,
     Contact,
-    CrmOwner,
-    CrmWatermark,
     Deal,
     DealContact,
     DealLine,
     DealState,
     Product,
-    QuarantinedRecord,
-    SyncRun,
 )
 
 # Contact roles change without touching their opportunity's SystemModstamp: they are a
 # query of their own, after the deals they belong to.
 OBJECTS = ["Account", "Product2", "Opportunity", "OpportunityLineItem", "OpportunityContactRole"]
 SYNC_REASON = "CRM sync"
-STALLED_AFTER = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -107,7 +104,7 @@ def crm_sync(
     triggered_by: AbstractBaseUser | None = None,
     backend: CRMBackend | None = None,
 ) -> SyncRun:
-    """One sync run; raises crm_lock.SyncAlreadyRunning if another one holds the lock."""
+    """One sync run; raises lock.SyncAlreadyRunning if another one holds the lock."""
     run = sync_run_start(full=full, triggered_by=triggered_by)
     try:
         CrmSync(backend=backend or crm_backend(), run=run).run()
@@ -135,6 +132,7 @@ class CrmSync:
         self.full = run.full
         self.actor = crm_sync_user()
         self.counts: dict[str, Counts] = {}
+        self.fields: dict[str, list[str]] = {}
         self.seen: dict[str, set[str]] = defaultdict(set)
         self.created_deals: set[str] = set()
         self.products: dict[str, Product] = {}
@@ -147,7 +145,6 @@ class CrmSync:
         self.quarantined_now: set[tuple[str, str]] = set()
 
     def run(self) -> None:
-        started = self.run_row.started_at
         handlers: dict[str, Callable[[list[dict]], None]] = {
             "Account": self._accounts,
             "Product2": self._products,
@@ -157,6 +154,7 @@ class CrmSync:
         }
         self.counts = {name: Counts() for name in OBJECTS}
         try:
+            self.fields = query_fields(self.backend)
             for name in OBJECTS:
                 if name == "Opportunity":
                     self.products = {p.sku: p for p in Product.objects.all()}
@@ -170,12 +168,6 @@ class CrmSync:
                     f"CRM owner {owner} is mapped to no Dealdesk user: its deals belong to "
                     f"{self.actor.username} until it is mapped (admin → CRM owners)"
                 )
-        # A deal still `new` long after its creation lost its pipeline step (the process
-        # died between commit and enqueue, or the queue lost it): start it again. The step
-        # is idempotent, so a duplicate is harmless.
-        stalled = Deal.objects.filter(state=DealState.NEW, created_at__lt=started - STALLED_AFTER)
-        for deal in stalled:
-            pipeline.deal_created(deal)
 
     # -- paging, watermarks, quarantine ---------------------------------------------------
 
@@ -185,7 +177,7 @@ class CrmSync:
         if mark is not None and not self.full:
             since = mark.modstamp - timedelta(minutes=settings.CRM_SYNC_OVERLAP_MINUTES)
         newest = None
-        fields = fields_for(name)
+        fields = self.fields[name]
         for page in read_ahead(self.backend.pages(CRMQuery(name, fields, since=since))):
             self._page(name, page, handler)
             stamps = [parse_modstamp(r["SystemModstamp"]) for r in page if r.get("SystemModstamp")]
@@ -323,7 +315,7 @@ class CrmSync:
         )
 
     def _products(self, page: list[dict]) -> None:
-        # Kind, interval and prices stay blank: Finance completes the product (DESIGN.md).
+        # Kind, interval and prices stay blank: Finance completes the product (docs/design.md).
         self._upsert(
             "Product2",
             page,
@@ -393,9 +385,7 @@ class CrmSync:
 
     def _withdraw(self, deal: "DealRow", why: str, counts: Counts) -> None:
         if deal.state in CANCELLABLE:
-            services.deal_transition(
-                deal_id=deal.pk, actor=self.actor, transition="cancel", reason=why
-            )
+            services.deal_cancel(deal_id=deal.pk, actor=self.actor, reason=why)
             counts.deleted += 1
         # Signed: the contract stands whatever the CRM says; a person settles it.
         elif self._change(deal, DealChange(withdrawn=why)):
@@ -475,7 +465,7 @@ class CrmSync:
         """The live records of `object_name` under these opportunities, by opportunity id."""
         children = defaultdict(list)
         query = CRMQuery(
-            object_name, fields_for(object_name), ids=opportunity_ids, id_field="OpportunityId"
+            object_name, self.fields[object_name], ids=opportunity_ids, id_field="OpportunityId"
         )
         for page in self.backend.pages(query):
             for record in page:

@@ -12,12 +12,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.utils import timezone
-from django_fsm import TransitionNotAllowed
+from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
-from audit.services import audit_record
+from audit.actions import Action
+from audit.services import record_change
 from dealdesk import services
-from dealdesk.models import Contact, CrmDrift, Deal, DealContact, DealLine, DealState, Product
+from dealdesk.crm.models import CrmDrift
+from dealdesk.models import Contact, Deal, DealContact, DealLine, DealState, Product
 from dealdesk.pricing import PricingError, net_unit_price
 from dealdesk.selectors import deal_pricing
 
@@ -26,9 +27,9 @@ S = DealState
 EDITABLE = {S.NEW, S.DRAFTING}
 # Accepting drift re-drafts through these transitions, from the deal's state.
 REDRAFT_PATH = {
-    S.IN_REVIEW: ["request_changes", "redraft"],
-    S.APPROVED: ["request_changes", "redraft"],
-    S.CHANGES_REQUESTED: ["redraft"],
+    S.IN_REVIEW: [services.deal_request_changes, services.deal_redraft],
+    S.APPROVED: [services.deal_request_changes, services.deal_redraft],
+    S.CHANGES_REQUESTED: [services.deal_redraft],
     S.MANUAL_REVIEW: [],  # a person is on it already: take the change and leave it there
 }
 
@@ -49,7 +50,7 @@ def as_json(value):
 @dataclass
 class DealChange:
     """What the CRM says is different: deal fields, lines and contact roles by CRM id
-    (None: deleted). A contact role is as crm_mapping.map_contact_role gives it; its Contact
+    (None: deleted). A contact role is as mapping.map_contact_role gives it; its Contact
     row exists already (the sync creates contacts first)."""
 
     fields: dict = field(default_factory=dict)
@@ -130,12 +131,11 @@ def deal_apply_crm_change(*, deal_id: int, change: DealChange, actor: AbstractBa
             services.store_pricing(deal, deal_pricing(deal, list(deal.lines.all())))
         except PricingError as exc:
             deal.state_reason = f"cannot be re-priced after a CRM change: {exc}"
-    deal._history_user, deal._change_reason = actor, "changed in the CRM"
-    deal.save()
-    audit_record(
+    record_change(
+        deal,
         actor=actor,
-        obj=deal,
-        action="deal.crm_changed",
+        action=Action.DEAL_CRM_CHANGED,
+        history_reason="changed in the CRM",
         before=as_json(before),
         after=as_json({**change.fields, "lines": change.lines, "contacts": change.contacts}),
     )
@@ -207,7 +207,9 @@ def _line_text(product, quantity, price, discount) -> str:
 @transaction.atomic
 def drift_record(*, deal: Deal, change: DealChange, actor: AbstractBaseUser) -> CrmDrift | None:
     """Open (or extend) the deal's drift; None when it already says exactly this."""
-    drift = CrmDrift.objects.select_for_update().filter(deal=deal, status="open").first()
+    drift = (
+        CrmDrift.objects.select_for_update().filter(deal=deal, status=CrmDrift.Status.OPEN).first()
+    )
     proposal = change.as_proposal()
     if drift is not None:
         already = DealChange.from_proposal(drift.proposal)
@@ -218,43 +220,44 @@ def drift_record(*, deal: Deal, change: DealChange, actor: AbstractBaseUser) -> 
     products = {p.pk: p for p in Product.objects.all()}
     drift.proposal = proposal
     drift.changes = drift_describe(deal, proposal, products)
-    drift._history_user, drift._change_reason = actor, "CRM changed a deal past drafting"
-    drift.save()
-    audit_record(
-        actor=actor, obj=drift, action="crm_drift.detected", after={"changes": drift.changes}
-    )
-    return drift
-
-
-def _locked_open_drift(drift_id: int) -> CrmDrift:
-    drift = CrmDrift.objects.select_for_update().select_related("deal").get(pk=drift_id)
-    if drift.status != CrmDrift.Status.OPEN:
-        raise TransitionNotAllowed(f"CRM drift {drift.pk} is already {drift.status}")
-    return drift
-
-
-def _decided(drift: CrmDrift, actor, status: str, reason: str, action: str) -> CrmDrift:
-    drift.status, drift.decided_by, drift.decided_at = status, actor, timezone.now()
-    drift.decision_reason = reason
-    drift._history_user, drift._change_reason = actor, f"CRM change {status}"
-    drift.save()
-    audit_record(
+    record_change(
+        drift,
         actor=actor,
-        obj=drift,
-        action=action,
-        before={"status": "open"},
-        after={"status": status, "changes": drift.changes},
-        reason=reason,
+        action=Action.CRM_DRIFT_DETECTED,
+        history_reason="CRM changed a deal past drafting",
+        after={"changes": drift.changes},
     )
     return drift
+
+
+def _locked_open_drift(drift_id: int, actor: AbstractBaseUser, decision: str) -> CrmDrift:
+    """The drift, row-locked: two people deciding it at once, the second waits here and
+    then finds it decided. Wrong state says so; a missing permission is a 403."""
+    drift = CrmDrift.objects.select_for_update().select_related("deal").get(pk=drift_id)
+    transition = getattr(drift, decision)
+    if not can_proceed(transition):
+        raise TransitionNotAllowed(f"CRM drift {drift.pk} is already {drift.status}")
+    if not has_transition_perm(transition, actor):
+        raise PermissionDenied(f"{actor} may not decide CRM drift")
+    return drift
+
+
+def _record_decision(drift: CrmDrift, actor: AbstractBaseUser, action: Action, reason: str) -> None:
+    record_change(
+        drift,
+        actor=actor,
+        action=action,
+        reason=reason,
+        history_reason=f"CRM change {drift.status}",
+        before={"status": CrmDrift.Status.OPEN},
+        after={"status": drift.status, "changes": drift.changes},
+    )
 
 
 @transaction.atomic
-def drift_accept(*, drift_id: int, actor: AbstractBaseUser, reason: str = "") -> CrmDrift:
+def crm_drift_accept(*, drift_id: int, actor: AbstractBaseUser, reason: str = "") -> CrmDrift:
     """Take the CRM's version: the deal goes back to drafting with the new values."""
-    if not actor.has_perm("dealdesk.decide_crm_drift"):
-        raise PermissionDenied(f"{actor} may not decide CRM drift")
-    drift = _locked_open_drift(drift_id)
+    drift = _locked_open_drift(drift_id, actor, "accept")
     deal = Deal.objects.select_for_update().get(pk=drift.deal_id)
     if drift.proposal.get("withdrawn"):
         raise TransitionNotAllowed(
@@ -267,19 +270,22 @@ def drift_accept(*, drift_id: int, actor: AbstractBaseUser, reason: str = "") ->
             "dismiss this and amend the contract instead"
         )
     why = reason or "CRM change accepted"
-    for name in REDRAFT_PATH[deal.state]:
-        services.deal_transition(deal_id=deal.pk, actor=actor, transition=name, reason=why)
-    change = DealChange.from_proposal(drift.proposal)
-    deal_apply_crm_change(deal_id=deal.pk, change=change, actor=actor)
-    return _decided(drift, actor, CrmDrift.Status.ACCEPTED, why, "crm_drift.accepted")
+    for step in REDRAFT_PATH[deal.state]:
+        step(deal_id=deal.pk, actor=actor, reason=why)
+    deal_apply_crm_change(
+        deal_id=deal.pk, change=DealChange.from_proposal(drift.proposal), actor=actor
+    )
+    drift.accept(by=actor, reason=why)
+    _record_decision(drift, actor, Action.CRM_DRIFT_ACCEPTED, why)
+    return drift
 
 
 @transaction.atomic
-def drift_dismiss(*, drift_id: int, actor: AbstractBaseUser, reason: str) -> CrmDrift:
+def crm_drift_dismiss(*, drift_id: int, actor: AbstractBaseUser, reason: str) -> CrmDrift:
     """Keep the deal as it is; the reason says why the CRM's version does not apply."""
-    if not actor.has_perm("dealdesk.decide_crm_drift"):
-        raise PermissionDenied(f"{actor} may not decide CRM drift")
     if not reason.strip():
         raise services.ReasonRequired("a reason is required to dismiss a CRM change")
-    drift = _locked_open_drift(drift_id)
-    return _decided(drift, actor, CrmDrift.Status.DISMISSED, reason, "crm_drift.dismissed")
+    drift = _locked_open_drift(drift_id, actor, "dismiss")
+    drift.dismiss(by=actor, reason=reason)
+    _record_decision(drift, actor, Action.CRM_DRIFT_DISMISSED, reason)
+    return drift

@@ -1,11 +1,16 @@
 """The CRM sync's own records: runs, watermarks, quarantine, drift and CRM owners.
 
-Imported by dealdesk/models.py so Django sees them as dealdesk models.
+They are `dealdesk` models (app label and tables unchanged since they lived beside
+dealdesk/models.py): `DealdeskConfig.import_models` (dealdesk/apps.py) imports this module.
 """
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
+
+DECIDE_DRIFT_PERM = "dealdesk.decide_crm_drift"
 
 
 class SyncRun(models.Model):
@@ -34,7 +39,7 @@ class SyncRun(models.Model):
     class Meta:
         ordering = ["-started_at", "-pk"]
         # The database says "one sync at a time" on SQLite too (PostgreSQL also holds an
-        # advisory lock that dies with the process: see dealdesk/crm_lock.py).
+        # advisory lock that dies with the process: see dealdesk/crm/lock.py).
         constraints = [
             models.UniqueConstraint(
                 fields=["status"],
@@ -87,8 +92,11 @@ class QuarantinedRecord(models.Model):
         return f"{self.object_name} {self.crm_id}: {self.reason}"
 
 
-class CrmDrift(models.Model):
-    """The CRM changed a deal that had gone past drafting: the desk accepts or dismisses it."""
+class CrmDrift(ConcurrentTransitionMixin, models.Model):
+    """The CRM changed a deal that had gone past drafting: the desk accepts or dismisses it.
+
+    `status` moves only through `accept` and `dismiss`, called by dealdesk/crm/services.py.
+    """
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -96,7 +104,7 @@ class CrmDrift(models.Model):
         DISMISSED = "dismissed", "Dismissed"
 
     deal = models.ForeignKey("dealdesk.Deal", on_delete=models.CASCADE, related_name="crm_drifts")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = FSMField(max_length=10, choices=Status.choices, default=Status.OPEN, protected=True)
     # [{"what": "term_months", "old": "12", "new": "24"}, ...] for people to read.
     changes = models.JSONField(default=list)
     # What accepting applies: {"fields": {...}, "lines": {crm_id: {...} | null}, "withdrawn": str}
@@ -122,6 +130,19 @@ class CrmDrift(models.Model):
 
     def __str__(self) -> str:
         return f"CRM drift on {self.deal} ({self.status})"
+
+    # Transitions change this row's own fields only; the services lock, re-draft the deal
+    # and audit.
+    @transition(status, source=Status.OPEN, target=Status.ACCEPTED, permission=DECIDE_DRIFT_PERM)
+    def accept(self, *, by, reason: str) -> None:
+        self._decided(by, reason)
+
+    @transition(status, source=Status.OPEN, target=Status.DISMISSED, permission=DECIDE_DRIFT_PERM)
+    def dismiss(self, *, by, reason: str) -> None:
+        self._decided(by, reason)
+
+    def _decided(self, by, reason: str) -> None:
+        self.decided_by, self.decided_at, self.decision_reason = by, timezone.now(), reason
 
 
 class CrmOwner(models.Model):

@@ -1,0 +1,123 @@
+"""Every audit action name, in one enum: `<model>.<past_tense_verb>`.
+
+`audit.services.audit_record` refuses a name that is not here, so dashboards and the
+timeline can count and word every event. Events written before these names existed keep
+their old names (the chain is immutable): `LEGACY` maps each old name to its new one, and
+`action_label` words both alike.
+"""
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    # Deals (dealdesk)
+    DEAL_CREATED = "deal.created"
+    DEAL_CLASSIFIED = "deal.classified"
+    DEAL_PATTERN_SET = "deal.pattern_set"
+    DEAL_CRM_CHANGED = "deal.crm_changed"
+    DEAL_DRAFTING_STARTED = "deal.drafting_started"
+    DEAL_SUBMITTED_FOR_REVIEW = "deal.submitted_for_review"
+    DEAL_APPROVED = "deal.approved"
+    DEAL_CHANGES_REQUESTED = "deal.changes_requested"
+    DEAL_REDRAFTED = "deal.redrafted"
+    DEAL_SENT_TO_MANUAL_REVIEW = "deal.sent_to_manual_review"
+    DEAL_RESUMED = "deal.resumed"
+    DEAL_CANCELLED = "deal.cancelled"
+    # CRM (dealdesk.crm)
+    CRM_DRIFT_DETECTED = "crm_drift.detected"
+    CRM_DRIFT_ACCEPTED = "crm_drift.accepted"
+    CRM_DRIFT_DISMISSED = "crm_drift.dismissed"
+    # Contracts
+    CONTRACT_TEMPLATE_PUBLISHED = "contract_template.published"
+    CONTRACT_VERSION_DRAFTED = "contract_version.drafted"
+    CONTRACT_VERSION_DOCUMENT_GENERATED = "contract_version.document_generated"
+    CONTRACT_VERSION_SUPERSEDED = "contract_version.superseded"
+    CONTRACT_VERSION_VOIDED = "contract_version.voided"
+    CONTRACT_VERSION_CLAUSE_ACCEPTED = "contract_version.clause_accepted"
+    CONTRACT_VERSION_CLAUSE_EDITED = "contract_version.clause_edited"
+    CONTRACT_VERSION_CLAUSE_REJECTED = "contract_version.clause_rejected"
+    CONTRACT_VERSION_CLAUSE_ADDED = "contract_version.clause_added"
+    CONTRACT_VERSION_APPROVED = "contract_version.approved"
+    CONTRACT_VERSION_CHANGES_REQUESTED = "contract_version.changes_requested"
+    CONTRACT_VERSION_GATES_EVALUATED = "contract_version.gates_evaluated"
+    # Approvals
+    APPROVAL_REQUEST_OPENED = "approval_request.opened"
+    APPROVAL_REQUEST_APPROVED = "approval_request.approved"
+    APPROVAL_REQUEST_REJECTED = "approval_request.rejected"
+    APPROVAL_REQUEST_SUPERSEDED = "approval_request.superseded"
+    # Integrations (dealdesk.integrations)
+    OUTBOX_MESSAGE_DEAD_LETTERED = "outbox_message.dead_lettered"
+    OUTBOX_MESSAGE_RETRIED = "outbox_message.retried"
+    WEBHOOK_EVENT_DEAD_LETTERED = "webhook_event.dead_lettered"
+    WEBHOOK_EVENT_RETRIED = "webhook_event.retried"
+
+
+# Names written before the enum, as they stand in the chain → the action they mean now.
+LEGACY: dict[str, Action] = {
+    "deal.start_drafting": Action.DEAL_DRAFTING_STARTED,
+    "deal.submit_for_review": Action.DEAL_SUBMITTED_FOR_REVIEW,
+    "deal.approve": Action.DEAL_APPROVED,
+    "deal.request_changes": Action.DEAL_CHANGES_REQUESTED,
+    "deal.redraft": Action.DEAL_REDRAFTED,
+    "deal.send_to_manual_review": Action.DEAL_SENT_TO_MANUAL_REVIEW,
+    "deal.resume": Action.DEAL_RESUMED,
+    "deal.cancel": Action.DEAL_CANCELLED,
+    "contract.drafted": Action.CONTRACT_VERSION_DRAFTED,
+    "contract.document_generated": Action.CONTRACT_VERSION_DOCUMENT_GENERATED,
+    "contract.superseded": Action.CONTRACT_VERSION_SUPERSEDED,
+    "contract.voided": Action.CONTRACT_VERSION_VOIDED,
+    "contract.clause_accepted": Action.CONTRACT_VERSION_CLAUSE_ACCEPTED,
+    "contract.clause_edited": Action.CONTRACT_VERSION_CLAUSE_EDITED,
+    "contract.clause_rejected": Action.CONTRACT_VERSION_CLAUSE_REJECTED,
+    "contract.clause_added": Action.CONTRACT_VERSION_CLAUSE_ADDED,
+    "contract.approved": Action.CONTRACT_VERSION_APPROVED,
+    "contract.changes_requested": Action.CONTRACT_VERSION_CHANGES_REQUESTED,
+    "approvals.gates_evaluated": Action.CONTRACT_VERSION_GATES_EVALUATED,
+    "approval.requested": Action.APPROVAL_REQUEST_OPENED,
+    "approval.approved": Action.APPROVAL_REQUEST_APPROVED,
+    "approval.rejected": Action.APPROVAL_REQUEST_REJECTED,
+    "approval.superseded": Action.APPROVAL_REQUEST_SUPERSEDED,
+}
+
+# What a person reads; an action missing here is worded from its name.
+_LABELS: dict[Action, str] = {
+    Action.DEAL_CREATED: "Deal created from the CRM",
+    Action.DEAL_PATTERN_SET: "Pattern set",
+    Action.DEAL_CRM_CHANGED: "Changed in the CRM",
+    Action.DEAL_SENT_TO_MANUAL_REVIEW: "Sent to manual review",
+    Action.DEAL_RESUMED: "Resumed from manual review",
+    Action.CRM_DRIFT_DETECTED: "CRM change waiting for a decision",
+    Action.CRM_DRIFT_ACCEPTED: "CRM change accepted",
+    Action.CRM_DRIFT_DISMISSED: "CRM change dismissed",
+    Action.CONTRACT_VERSION_DRAFTED: "Contract drafted",
+    Action.CONTRACT_VERSION_DOCUMENT_GENERATED: "Contract document generated",
+    Action.CONTRACT_VERSION_SUPERSEDED: "Contract superseded",
+    Action.CONTRACT_VERSION_VOIDED: "Contract voided",
+    Action.CONTRACT_VERSION_APPROVED: "Contract approved by Legal",
+    Action.CONTRACT_VERSION_CHANGES_REQUESTED: "Legal requested changes",
+    Action.CONTRACT_VERSION_GATES_EVALUATED: "Gates evaluated",
+    Action.APPROVAL_REQUEST_OPENED: "Approval requested",
+    Action.OUTBOX_MESSAGE_DEAD_LETTERED: "Pipeline step dead-lettered",
+    Action.OUTBOX_MESSAGE_RETRIED: "Pipeline step retried",
+}
+
+
+def canonical_action(name: str) -> Action | None:
+    """The enum member `name` stands for, whether it is a current or a legacy name."""
+    if name in LEGACY:
+        return LEGACY[name]
+    try:
+        return Action(name)
+    except ValueError:
+        return None
+
+
+def action_label(name: str) -> str:
+    """`deal.approve` and `deal.approved` alike → "Deal approved"."""
+    action = canonical_action(name)
+    if action is None:
+        return name
+    if action in _LABELS:
+        return _LABELS[action]
+    model, verb = action.value.split(".", 1)
+    return f"{model.replace('_', ' ').capitalize()} {verb.replace('_', ' ')}"

@@ -1,0 +1,161 @@
+"""At-least-once delivery of stored work (outbox messages, webhook events), one way for both.
+
+A row is claimed by one worker at a time (row lock + a lease in `next_attempt_at`), run
+outside any transaction of ours (the work opens its own), and then marked done, scheduled
+for a retry with backoff, or dead-lettered. A worker that dies mid-run leaves the row
+`running`; when its lease ends the sweep sends it again. The work itself is idempotent, so
+a second run finds it done and does nothing.
+"""
+
+import logging
+import traceback
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.services import audit_record
+from dealdesk.integrations.errors import IntegrationError
+from dealdesk.integrations.models import DeliveryStatus as S
+from dealdesk.integrations.retry import backoff_delay
+
+log = logging.getLogger(__name__)
+
+ERROR_LIMIT = 4000  # characters of traceback kept with a row: enough to act on
+
+# The attempt being run here, for work that chooses a fallback only when no retry is left.
+_final_attempt: ContextVar[bool] = ContextVar("final_attempt", default=True)
+
+
+def is_final_attempt() -> bool:
+    """False while a failure would still be retried; True on the last attempt and whenever
+    the work runs outside a delivery (a command, a test calling a service directly)."""
+    return _final_attempt.get()
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A vendor's own verdict, else: the database failing may pass, a bug will not."""
+    if isinstance(exc, IntegrationError):
+        return exc.retryable
+    return isinstance(exc, DatabaseError)
+
+
+def due(model: type[models.Model], *, now=None) -> models.QuerySet:
+    """Rows whose (next) attempt is due: pending ones, and running ones whose lease ended."""
+    now = now or timezone.now()
+    return model.objects.filter(status__in=[S.PENDING, S.RUNNING], next_attempt_at__lte=now)
+
+
+def claim(model: type[models.Model], pk: int) -> models.Model | None:
+    """Take row `pk` for one attempt, or None when it is done, dead or another worker's."""
+    now = timezone.now()
+    with transaction.atomic():
+        # skip_locked: a second worker given the same row (the relay and the sweep both sent
+        # it) moves on at once instead of waiting for the first one's attempt.
+        row = (
+            model.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk)
+            .filter(Q(status=S.PENDING) | Q(status=S.RUNNING, next_attempt_at__lte=now))
+            .first()
+        )
+        if row is None:
+            return None
+        row.status = S.RUNNING
+        row.attempts += 1
+        # The lease: longer than the longest step, so the sweep leaves a live attempt alone.
+        row.next_attempt_at = now + timedelta(seconds=settings.INTEGRATIONS_RUNNING_LEASE_SECONDS)
+        row.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    return row
+
+
+def run_claimed(
+    row: models.Model,
+    work: Callable[[], None],
+    *,
+    error_field: str,
+    done_field: str,
+    describe: str,
+    dead_action: str,
+) -> bool:
+    """Run `work` for a claimed row and record the outcome; True when it succeeded."""
+    token = _final_attempt.set(row.attempts >= settings.INTEGRATIONS_MAX_ATTEMPTS)
+    try:
+        work()
+    except Exception as exc:  # every failure is recorded on the row; none is lost
+        _failed(row, exc, error_field=error_field, describe=describe, dead_action=dead_action)
+        return False
+    finally:
+        _final_attempt.reset(token)
+    type(row).objects.filter(pk=row.pk).update(
+        status=S.DONE, **{done_field: timezone.now(), error_field: ""}, updated_at=timezone.now()
+    )
+    return True
+
+
+def _failed(
+    row: models.Model, exc: Exception, *, error_field: str, describe: str, dead_action: str
+) -> None:
+    error = "".join(traceback.format_exception(exc))[-ERROR_LIMIT:]
+    retryable = is_retryable(exc)
+    spent = row.attempts >= settings.INTEGRATIONS_MAX_ATTEMPTS
+    if retryable and not spent:
+        delay = backoff_delay(
+            row.attempts,
+            base=settings.INTEGRATIONS_BACKOFF_SECONDS,
+            cap=settings.INTEGRATIONS_BACKOFF_CAP_SECONDS,
+            retry_after=getattr(exc, "retry_after", None),
+        )
+        log.warning(
+            "%s failed (attempt %s), retrying in %.0f s: %s", describe, row.attempts, delay, exc
+        )
+        type(row).objects.filter(pk=row.pk).update(
+            status=S.PENDING,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            **{error_field: error},
+            updated_at=timezone.now(),
+        )
+        return
+    why = "attempts spent" if retryable else "permanent error"
+    log.error("%s dead-lettered after %s attempt(s) (%s): %s", describe, row.attempts, why, exc)
+    with transaction.atomic():
+        type(row).objects.filter(pk=row.pk).update(
+            status=S.DEAD, **{error_field: error}, updated_at=timezone.now()
+        )
+        audit_record(
+            actor=None,
+            obj=row,
+            action=dead_action,
+            after={"status": S.DEAD, "attempts": row.attempts},
+            data={"error": str(exc)[:500], "retryable": retryable},
+            reason=why,
+        )
+
+
+def release(model: type[models.Model], pks: list[int], *, grace_seconds: float) -> None:
+    """Mark rows as sent: the sweep leaves them alone for `grace_seconds` (their delivery)."""
+    model.objects.filter(pk__in=pks, status=S.PENDING).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=grace_seconds),
+        updated_at=timezone.now(),
+    )
+
+
+def retry_dead(row: models.Model, *, actor, reason: str, action: str) -> models.Model:
+    """A person sends a dead letter again: attempts start over, audited. Call in a transaction."""
+    before = {"status": row.status, "attempts": row.attempts}
+    type(row).objects.filter(pk=row.pk).update(
+        status=S.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    row.refresh_from_db()
+    audit_record(
+        actor=actor,
+        obj=row,
+        action=action,
+        before=before,
+        after={"status": row.status},
+        reason=reason,
+    )
+    return row

@@ -1,0 +1,22 @@
+"""Sending a notification e-mail as a vendor call: logged, and an SMTP failure is a
+retryable IntegrationError, so the outbox tries again later with backoff."""
+
+import smtplib
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+from dealdesk.integrations.calls import vendor_call
+from dealdesk.integrations.errors import IntegrationError
+
+
+def send_notification(*, subject: str, body: str, recipients: list[str], key: str = "") -> int:
+    if not recipients:
+        return 0
+    with vendor_call("smtp", "send_mail", idempotency_key=key):
+        try:
+            return send_mail(f"[Dealdesk] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients)
+        except (smtplib.SMTPException, OSError) as exc:
+            # A relay down or refusing for now; a rejected address would not pass next time
+            # either, but a person sees it in the dead letters after the last attempt.
+            raise IntegrationError(f"mail not sent: {exc}", retryable=True) from exc
