@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -143,19 +144,34 @@ def release(model: type[models.Model], pks: list[int], *, grace_seconds: float) 
     )
 
 
-def retry_dead(row: models.Model, *, actor, reason: str, action: str) -> models.Model:
-    """A person sends a dead letter again: attempts start over, audited. Call in a transaction."""
-    before = {"status": row.status, "attempts": row.attempts}
-    type(row).objects.filter(pk=row.pk).update(
-        status=S.PENDING, attempts=0, next_attempt_at=timezone.now()
-    )
-    row.refresh_from_db()
-    audit_record(
-        actor=actor,
-        obj=row,
-        action=action,
-        before=before,
-        after={"status": row.status},
-        reason=reason,
-    )
+def retry_dead_letter(
+    model: type[models.Model],
+    pk: int,
+    *,
+    actor,
+    reason: str,
+    permission: str,
+    action: str,
+    relay: Callable[[int], object],
+) -> models.Model:
+    """A person sends a dead letter again (the admin's Retry): attempts start over, the row is
+    relayed after commit, and the retry is audited."""
+    if not actor.has_perm(permission):
+        raise PermissionDenied(f"{actor} may not retry {model._meta.verbose_name_plural}")
+    with transaction.atomic():
+        row = model.objects.select_for_update().get(pk=pk)
+        if row.status != S.DEAD:
+            raise ValueError(f"{model._meta.verbose_name} {row.pk} is {row.status}, not dead")
+        before = {"status": row.status, "attempts": row.attempts}
+        row.status, row.attempts, row.next_attempt_at = S.PENDING, 0, timezone.now()
+        row.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            obj=row,
+            action=action,
+            before=before,
+            after={"status": row.status},
+            reason=reason or "retried from the admin",
+        )
+        transaction.on_commit(lambda: relay(row.pk))
     return row

@@ -16,7 +16,22 @@ class DeliveryStatus(models.TextChoices):
     DEAD = "dead", "Dead letter"  # a person must look: permanent error or attempts spent
 
 
-class OutboxMessage(models.Model):
+class Delivery(models.Model):
+    """What a row delivered at least once carries: where it stands and when it is next due."""
+
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    # Due time of the next attempt; while running, the end of the worker's lease.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class OutboxMessage(Delivery):
     """One pipeline step to run: written in the same transaction as the transition that
     calls for it, so a commit without its step cannot happen (integrations/outbox.py)."""
 
@@ -29,14 +44,8 @@ class OutboxMessage(models.Model):
     state = models.CharField(
         max_length=40, blank=True, help_text="The state the object entered that called for it."
     )
-    status = models.CharField(
-        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -80,7 +89,7 @@ class IntegrationCall(models.Model):
         return f"{self.vendor}.{self.operation} {self.status}"
 
 
-class WebhookEvent(models.Model):
+class WebhookEvent(Delivery):
     """A vendor's webhook, stored once verified and before it is acted on (the inbox).
 
     Unique on (vendor, event_id): a vendor delivers an event more than once, and a repeat
@@ -92,14 +101,8 @@ class WebhookEvent(models.Model):
     type = models.CharField(max_length=100, blank=True)
     payload = models.JSONField()
     signature_verified = models.BooleanField(default=False)
-    status = models.CharField(
-        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
     handler_error = models.TextField(blank=True)
     received_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -20,7 +20,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -28,7 +27,7 @@ from django.utils.module_loading import import_string
 from audit.actions import Action
 from dealdesk.integrations import delivery
 from dealdesk.integrations.errors import BROKER_ERRORS
-from dealdesk.integrations.models import DeliveryStatus, OutboxMessage
+from dealdesk.integrations.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -125,21 +124,16 @@ def outbox_deliver_one(message_id: int) -> bool:
 
 
 def outbox_retry(*, message_id: int, actor: AbstractBaseUser, reason: str = "") -> OutboxMessage:
-    """A person sends a dead-lettered step again (admin "Retry"); audited."""
-    if not actor.has_perm(RETRY_PERM):
-        raise PermissionDenied(f"{actor} may not retry pipeline steps")
-    with transaction.atomic():
-        message = OutboxMessage.objects.select_for_update().get(pk=message_id)
-        if message.status != DeliveryStatus.DEAD:
-            raise ValueError(f"outbox message {message.pk} is {message.status}, not a dead letter")
-        message = delivery.retry_dead(
-            message,
-            actor=actor,
-            reason=reason or "retried from the admin",
-            action=Action.OUTBOX_MESSAGE_RETRIED,
-        )
-        transaction.on_commit(lambda: relay([message.pk]))
-    return message
+    """A person sends a dead-lettered step again (the admin's Retry); audited."""
+    return delivery.retry_dead_letter(
+        OutboxMessage,
+        message_id,
+        actor=actor,
+        reason=reason,
+        permission=RETRY_PERM,
+        action=Action.OUTBOX_MESSAGE_RETRIED,
+        relay=lambda pk: relay([pk]),
+    )
 
 
 def _grace() -> timedelta:

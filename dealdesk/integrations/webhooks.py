@@ -12,7 +12,6 @@ from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
@@ -20,7 +19,7 @@ from django.utils.module_loading import import_string
 from audit.actions import Action
 from dealdesk.integrations import delivery
 from dealdesk.integrations.errors import BROKER_ERRORS
-from dealdesk.integrations.models import DeliveryStatus, WebhookEvent
+from dealdesk.integrations.models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -110,18 +109,13 @@ def webhook_process(event_pk: int) -> bool:
 
 
 def webhook_retry(*, event_pk: int, actor: AbstractBaseUser, reason: str = "") -> WebhookEvent:
-    """A person has a dead-lettered event handled again; audited."""
-    if not actor.has_perm(RETRY_PERM):
-        raise PermissionDenied(f"{actor} may not retry webhook events")
-    with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
-        if event.status != DeliveryStatus.DEAD:
-            raise ValueError(f"webhook event {event.pk} is {event.status}, not a dead letter")
-        event = delivery.retry_dead(
-            event,
-            actor=actor,
-            reason=reason or "retried from the admin",
-            action=Action.WEBHOOK_EVENT_RETRIED,
-        )
-        transaction.on_commit(lambda: relay_webhook(event.pk))
-    return event
+    """A person has a dead-lettered event handled again (the admin's Retry); audited."""
+    return delivery.retry_dead_letter(
+        WebhookEvent,
+        event_pk,
+        actor=actor,
+        reason=reason,
+        permission=RETRY_PERM,
+        action=Action.WEBHOOK_EVENT_RETRIED,
+        relay=relay_webhook,
+    )

@@ -55,3 +55,12 @@ def test_only_the_view_permission_exists():
         ).values_list("codename", flat=True)
     )
     assert codenames == {"view_auditevent"}
+
+
+@pytest.mark.django_db
+def test_the_log_words_old_and_new_action_names_alike(client, admin_user, alice):
+    audit_record(actor=alice, action="deal.approve", obj=alice)  # as written before the enum
+    audit_record(actor=alice, action="deal.approved", obj=alice)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:audit_auditevent_changelist"), secure=True)
+    assert page.content.decode().count("Deal approved") == 2

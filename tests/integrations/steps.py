@@ -16,20 +16,23 @@ def reset() -> None:
     FAILURES.clear()
 
 
-@shared_task(name="tests.flaky_step")
-def flaky_step(key: str) -> None:
+def _run(key: str, *, retryable: bool) -> None:
     CALLS.append(key)
     if FAILURES.get(key, 0) > 0:
         FAILURES[key] -= 1
-        raise IntegrationError("vendor answered 503 Service Unavailable", retryable=True)
+        status = "503 Service Unavailable" if retryable else "400: customer id unknown"
+        raise IntegrationError(f"vendor answered {status}", retryable=retryable)
     if key not in EFFECTS:  # idempotent, as every step is
         EFFECTS.append(key)
 
 
+@shared_task(name="tests.flaky_step")
+def flaky_step(key: str) -> None:
+    """Fails as planned with an error worth retrying (a vendor's 503)."""
+    _run(key, retryable=True)
+
+
 @shared_task(name="tests.rejected_step")
 def rejected_step(key: str) -> None:
-    CALLS.append(key)
-    if FAILURES.get(key, 0) > 0:
-        FAILURES[key] -= 1
-        raise IntegrationError("vendor answered 400: customer id unknown", retryable=False)
-    EFFECTS.append(key)
+    """Fails as planned with an error no retry mends (a vendor's 400)."""
+    _run(key, retryable=False)

@@ -180,10 +180,11 @@ def test_retry_from_the_admin_runs_it_again_and_is_audited(
     assert client.get(f"{changelist}?status__exact=dead").status_code == 200
     detail = client.get(reverse("admin:integrations_outboxmessage_change", args=[message.pk]))
     assert "customer id unknown" in detail.content.decode(), "the error is shown"
+    assert 'data-testid="retry-dead-letter"' in detail.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         answer = client.post(
             changelist,
-            {"action": "action", "_selected_action": [message.pk], "index": 0},
+            {"action": "retry_selected", "_selected_action": [message.pk], "index": 0},
             follow=True,
         )
     assert answer.status_code == 200
@@ -214,3 +215,21 @@ def test_held_writes_no_steps_for_bulk_created_deals(pipeline_user):
     with pipeline.held():
         services.deals_create(specs=[spec, other], actor=pipeline_user)
     assert not OutboxMessage.objects.exists()
+
+
+def test_the_retry_button_on_a_dead_letters_page_sends_it_again(
+    client, django_user_model, django_capture_on_commit_callbacks
+):
+    steps.FAILURES["k"] = 1
+    message = _enqueue(REJECTED, "k", django_capture_on_commit_callbacks)
+    client.force_login(django_user_model.objects.create_superuser("root", "r@x.test", "pw"))
+    retry = reverse("admin:integrations_outboxmessage_retry", args=[message.pk])
+    assert client.get(retry).status_code == 405, "a GET changes nothing"
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(retry)
+    assert answer.status_code == 302
+    message.refresh_from_db()
+    assert message.status == "done"
+    assert AuditEvent.objects.filter(action="outbox_message.retried").count() == 1
+    page = client.get(reverse("admin:integrations_outboxmessage_change", args=[message.pk]))
+    assert 'data-testid="retry-dead-letter"' not in page.content.decode(), "only dead letters"
