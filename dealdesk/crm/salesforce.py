@@ -26,6 +26,7 @@ from simple_salesforce.exceptions import (
 )
 
 from dealdesk.crm.base import CRMError, CRMQuery
+from dealdesk.integrations.calls import vendor_call
 from dealdesk.integrations.retry import with_retries
 
 # SOQL's IN list in the query string stays below Salesforce's 16 KB URL limit at this many
@@ -175,12 +176,15 @@ class SalesforceBackend:
 
     def describe(self, object_name: str) -> frozenset[str]:
         if object_name not in self._described:
-            result = self._call(
-                lambda client: client.restful(
-                    f"sobjects/{object_name}/describe",
-                    timeout=settings.SALESFORCE_TIMEOUT_SECONDS,
+            # Logged as a vendor call; query pages are not: the read-ahead thread fetches
+            # them and never touches the database (the sync run records their counts).
+            with vendor_call("salesforce", f"describe {object_name}"):
+                result = self._call(
+                    lambda client: client.restful(
+                        f"sobjects/{object_name}/describe",
+                        timeout=settings.SALESFORCE_TIMEOUT_SECONDS,
+                    )
                 )
-            )
             self._described[object_name] = frozenset(
                 name
                 for entry in result["fields"]

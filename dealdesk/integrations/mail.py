@@ -8,10 +8,17 @@ from django.core.mail import send_mail
 
 from dealdesk.integrations.calls import vendor_call
 from dealdesk.integrations.errors import IntegrationError
+from dealdesk.integrations.models import IntegrationCall
 
 
 def send_notification(*, subject: str, body: str, recipients: list[str], key: str = "") -> int:
+    """Send once per `key`: a step run again (its worker died after sending) sends nothing."""
     if not recipients:
+        return 0
+    sent = IntegrationCall.objects.filter(
+        vendor="smtp", idempotency_key=key, status=IntegrationCall.Status.SUCCEEDED
+    )
+    if key and sent.exists():
         return 0
     with vendor_call("smtp", "send_mail", idempotency_key=key):
         try:

@@ -51,3 +51,12 @@ def test_smtp_down_while_finance_approves_keeps_the_approval_and_retries_the_mai
     decided = [m for m in mail.outbox if "approved" in m.subject]
     assert len(decided) == 1
     assert approvers["Deal Desk"].email in decided[0].to
+
+
+def test_a_notification_step_run_twice_sends_one_mail(approvers, request_):  # noqa: F811
+    from approvals.tasks import notify_request_opened
+
+    needed = [m for m in mail.outbox if m.subject.startswith("[Dealdesk] approval needed")]
+    assert len(needed) == 1, "the pipeline sent it when the request opened"
+    assert notify_request_opened(request_.pk) == 0, "run again, it finds the mail sent"
+    assert len([m for m in mail.outbox if m.subject == needed[0].subject]) == 1

@@ -8,7 +8,8 @@ from dealdesk.crm import CRMError
 from dealdesk.crm.models import SyncRun
 from dealdesk.crm.salesforce import SalesforceBackend
 from dealdesk.crm.services import crm_sync_user
-from dealdesk.crm.sync import crm_sync
+from dealdesk.crm.sync import OBJECTS, crm_sync
+from dealdesk.integrations.models import IntegrationCall
 from dealdesk.models import Account, Deal
 from tests.dealdesk.crm_records import row_counts
 
@@ -96,3 +97,14 @@ def test_a_busy_answer_is_retryable_and_carries_its_retry_after(fake_salesforce,
     with pytest.raises(CRMError) as caught:
         SalesforceBackend().describe("Account")
     assert (caught.value.retryable, caught.value.retry_after) == (True, 7.0)
+
+
+def test_each_describe_is_logged_as_a_vendor_call(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    sync(django_capture_on_commit_callbacks)
+    calls = IntegrationCall.objects.filter(vendor="salesforce")
+    assert sorted(calls.values_list("operation", flat=True)) == sorted(
+        f"describe {name}" for name in OBJECTS
+    )
+    assert set(calls.values_list("status", flat=True)) == {"succeeded"}
