@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml | $(PY)
 	@rm -rf build *.egg-info
 	@touch $@
 
-install: $(STAMP)
+# The laptop's settings: DEBUG on (its fallback keys, console mail). Production sets its
+# own environment and has no .env; an existing one is left as its owner made it.
+.env:
+	@printf '# This machine is a laptop: see dealdesk/settings.py and docs/deployment.md.\nDEBUG=true\n' > $@
+
+install: $(STAMP) .env
 
 run: install
 	@mkdir -p var
@@ -29,7 +34,7 @@ test: install
 	@mkdir -p var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

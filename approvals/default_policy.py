@@ -1,7 +1,8 @@
 """The approval matrix Dealdesk ships with; a data migration seeds it and Finance edits it.
 
 Step 1 reviews run in parallel (Deal Desk, Legal, Finance); the executive tiers follow, VP
-Sales before the CFO, so a top-tier approver sees a deal the others have already passed.
+Sales (Executive) before the CFO (its own group), so a top-tier approver sees a deal the others
+have already passed, and no one person holds both tiers' authority by default.
 Thresholds are in the policy currency (USD) and are "above": a 10 % discount needs nobody.
 """
 
@@ -9,7 +10,7 @@ from decimal import Decimal
 
 from approvals.policy import Rule
 
-DEAL_DESK, LEGAL, FINANCE, EXECUTIVE = "Deal Desk", "Legal", "Finance", "Executive"
+DEAL_DESK, LEGAL, FINANCE, EXECUTIVE, CFO = "Deal Desk", "Legal", "Finance", "Executive", "CFO"
 
 DEFAULT_RULES = [
     Rule("Deal Desk: discount above 10 %", 1, DEAL_DESK, discount_pct_above=Decimal(10)),
@@ -20,7 +21,7 @@ DEFAULT_RULES = [
     Rule("Finance: free period", 1, FINANCE, clause_types=frozenset({"free_period"})),
     Rule("Finance: term above 36 months", 1, FINANCE, term_months_above=36),
     Rule("VP Sales: discount above 20 %", 2, EXECUTIVE, discount_pct_above=Decimal(20)),
-    Rule("CFO: discount above 35 %", 3, EXECUTIVE, discount_pct_above=Decimal(35)),
-    Rule("CFO: TCV above 500,000 USD", 3, EXECUTIVE, tcv_above=Decimal(500_000)),
-    Rule("CFO: price below floor", 3, EXECUTIVE, below_floor=True),
+    Rule("CFO: discount above 35 %", 3, CFO, discount_pct_above=Decimal(35)),
+    Rule("CFO: TCV above 500,000 USD", 3, CFO, tcv_above=Decimal(500_000)),
+    Rule("CFO: price below floor", 3, CFO, below_floor=True),
 ]

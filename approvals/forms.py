@@ -1,6 +1,8 @@
 from django import forms
+from django.contrib.auth import get_user_model
 
 from approvals.selectors import QUEUE_SORTS
+from dealdesk.forms import reason_field
 
 
 class QueueFilterForm(forms.Form):
@@ -23,3 +25,38 @@ class QueueFilterForm(forms.Form):
         """The fields that validated, empty ones left out."""
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
+
+
+class DecisionForm(forms.Form):
+    """A decision as posted: approve or reject, nothing else (a typo is not a rejection)."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("reject", "Reject")],
+        error_messages={
+            "required": "Choose approve or reject.",
+            "invalid_choice": "Choose approve or reject: nothing else is a decision.",
+        },
+    )
+    # Required to reject; the service says so, with the request's state checked first.
+    reason = reason_field(required=False)
+
+
+class DelegationForm(forms.Form):
+    """My approvals: hand one of my groups' authority to someone while I am away."""
+
+    delegate = forms.ModelChoiceField(queryset=None)
+    group = forms.ModelChoiceField(queryset=None, empty_label=None)
+    starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = reason_field(required=False)
+
+    def __init__(self, *args, delegator, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = delegator.groups.order_by("name")
+        self.fields["delegate"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, groups__isnull=False)
+            .exclude(pk=delegator.pk)
+            .distinct()
+            .order_by("username")
+        )

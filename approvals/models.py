@@ -195,8 +195,13 @@ class DelegationQuerySet(models.QuerySet):
             delegate=delegate,
             starts_at__lte=now,
             ends_at__gt=now,
+            revoked_at=None,
             delegator__groups=models.F("group"),
         )
+
+    def not_over(self) -> "DelegationQuerySet":
+        """Running or still to come, and not revoked: what the approvals page lists."""
+        return self.filter(ends_at__gt=timezone.now(), revoked_at=None)
 
 
 class ApprovalDelegation(TimestampedModel):
@@ -211,6 +216,16 @@ class ApprovalDelegation(TimestampedModel):
     group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="+")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
+    # Who handed the authority on: the delegator, or a superuser on their behalf (then the
+    # reason says why). Empty only on delegations made before it was recorded.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     objects = DelegationQuerySet.as_manager()
     history = HistoricalRecords()

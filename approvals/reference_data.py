@@ -25,6 +25,7 @@ ROLE_PERMISSIONS = {
     "Deal Desk": _DECIDE,
     "Legal": _DECIDE,
     "Executive": [*_DECIDE, "approvals.change_approvalrequest"],
+    "CFO": [*_DECIDE, "approvals.change_approvalrequest"],
     "Finance": [
         *_DECIDE,
         "approvals.change_approvalrequest",

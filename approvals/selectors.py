@@ -375,3 +375,17 @@ def reapproval_changes(request: ApprovalRequest) -> list[tuple[str, str | None, 
     return snapshot_changes(
         granted.contract_version.typed_snapshot, request.contract_version.typed_snapshot
     )
+
+
+def delegations_of(*, user: AbstractBaseUser) -> tuple[list, list]:
+    """(given, received): the user's delegations running or to come, for My approvals, in
+    one query."""
+    current = (
+        ApprovalDelegation.objects.not_over()
+        .filter(Q(delegator=user) | Q(delegate=user))
+        .select_related("delegator", "delegate", "group", "created_by")
+    )
+    given, received = [], []
+    for delegation in current:
+        (given if delegation.delegator_id == user.pk else received).append(delegation)
+    return given, received

@@ -7,11 +7,13 @@ idempotent: it works out from the stored rows what is missing and does only that
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from approvals.models import ApprovalDelegation, ApprovalRequest, GateRun, R
@@ -24,7 +26,7 @@ from dealdesk import services as deal_services
 from dealdesk.integrations.mail import send_notification
 from dealdesk.integrations.outbox import outbox_enqueue
 from dealdesk.models import Deal, DealState
-from dealdesk.roles import Role, check_segregation_of_duties
+from dealdesk.roles import Role, SegregationOfDutiesError, check_segregation_of_duties
 
 
 class ApprovalError(ValueError):
@@ -147,8 +149,13 @@ def _supersede_stale(deal: Deal, version: ContractVersion | None, actor: Abstrac
     )
     if version is not None:
         stale = stale.exclude(contract_version=version, content_hash=version.content_hash)
+    if deal.state == DealState.CANCELLED:
+        why = "the deal was cancelled"
+    elif version is not None:
+        why = f"contract v{version.number} replaced what was approved"
+    else:
+        why = "no contract"
     for request in stale:
-        why = f"contract v{version.number} replaced what was approved" if version else "no contract"
         _supersede(request, actor, why)
 
 
@@ -193,6 +200,7 @@ def approval_request_decide(
     version = current_version(request.deal)
     if version is None or version.content_hash != request.content_hash:
         raise ApprovalError("the contract changed since this was requested: reload")
+    _check_one_step_per_person(request, actor)
     before = {"state": request.state}
     now = timezone.now()
     if approve:
@@ -205,12 +213,37 @@ def approval_request_decide(
         action=Action.APPROVAL_REQUEST_APPROVED if approve else Action.APPROVAL_REQUEST_REJECTED,
         before=before,
         after={"state": request.state, "content_hash": request.content_hash},
-        data={"delegate_for": delegate_for.get_username() if delegate_for else None},
+        # The deal too: the access review shows each person's last decision and its deal.
+        data={
+            "delegate_for": delegate_for.get_username() if delegate_for else None,
+            "deal_id": request.deal_id,
+        },
         reason=reason,
         history_reason=reason or request.state,
     )
     outbox_enqueue(task="approvals.tasks.notify_request_decided", args=[request.pk], obj=request)
     return request
+
+
+def _check_one_step_per_person(request: ApprovalRequest, actor: AbstractBaseUser) -> None:
+    """A chain of approvals is worth as many people as it has steps: whoever decided (or had
+    a delegate decide for them) one request on this content decides no other, whatever
+    groups they are in."""
+    decided = (
+        ApprovalRequest.objects.filter(
+            contract_version_id=request.contract_version_id,
+            content_hash=request.content_hash,
+            state__in=[R.APPROVED, R.REJECTED],
+        )
+        .filter(Q(decided_by=actor) | Q(delegate_for=actor))
+        .select_related("group")
+        .first()
+    )
+    if decided is not None:
+        raise SegregationOfDutiesError(
+            f"{actor} already decided the {decided.group.name} step of deal {request.deal_id}: "
+            "each step of a deal's approvals needs a different person"
+        )
 
 
 def approval_requests_remind(*, older_than_hours: int) -> int:
@@ -226,6 +259,115 @@ def approval_requests_remind(*, older_than_hours: int) -> int:
             "Open 'My approvals' in Dealdesk to decide them.",
         )
     return sent
+
+
+# --- delegation ----------------------------------------------------------------------------
+
+
+def approval_delegation_check(
+    *,
+    delegator: AbstractBaseUser,
+    delegate: AbstractBaseUser,
+    group: Group,
+    starts_at: datetime,
+    ends_at: datetime,
+    actor: AbstractBaseUser,
+    reason: str = "",
+) -> None:
+    """What approval_delegation_create refuses, also for a form to show before it saves."""
+    # Authority is handed on by whoever holds it, never taken: only the delegator, or a
+    # superuser standing in for one who cannot (away already), with the reason on record.
+    if actor.pk != delegator.pk:
+        if not actor.is_superuser:
+            raise PermissionDenied(f"only {delegator} can delegate {delegator}'s authority")
+        if not reason.strip():
+            raise ApprovalError(f"say why you delegate on {delegator}'s behalf")
+    if not delegator.groups.filter(pk=group.pk).exists():
+        raise ApprovalError(f"{delegator} is not in {group.name}: nothing to delegate")
+    if delegate.pk == delegator.pk:
+        raise ApprovalError("delegate to someone else")
+    if ends_at <= max(starts_at, timezone.now()):
+        raise ApprovalError("a delegation must end after it starts, and in the future")
+    longest = timedelta(days=settings.APPROVAL_DELEGATION_MAX_DAYS)
+    if ends_at - starts_at > longest:
+        raise ApprovalError(
+            f"a delegation lasts at most {settings.APPROVAL_DELEGATION_MAX_DAYS} days"
+        )
+
+
+@transaction.atomic
+def approval_delegation_create(
+    *,
+    delegator: AbstractBaseUser,
+    delegate: AbstractBaseUser,
+    group: Group,
+    starts_at: datetime,
+    ends_at: datetime,
+    actor: AbstractBaseUser,
+    reason: str = "",
+) -> ApprovalDelegation:
+    """`delegate` decides `group`'s requests in `delegator`'s place from `starts_at` to
+    `ends_at` (at most APPROVAL_DELEGATION_MAX_DAYS)."""
+    approval_delegation_check(
+        delegator=delegator,
+        delegate=delegate,
+        group=group,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        actor=actor,
+        reason=reason,
+    )
+    delegation = ApprovalDelegation(
+        delegator=delegator,
+        delegate=delegate,
+        group=group,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=actor,
+        reason=reason,
+    )
+    record_change(
+        delegation,
+        actor=actor,
+        action=Action.APPROVAL_DELEGATION_CREATED,
+        after={
+            "delegator": delegator.get_username(),
+            "delegate": delegate.get_username(),
+            "group": group.name,
+            "starts_at": starts_at.isoformat(),
+            "ends_at": ends_at.isoformat(),
+        },
+        reason=reason,
+        history_reason=reason or "delegated by the delegator",
+    )
+    return delegation
+
+
+@transaction.atomic
+def approval_delegation_revoke(
+    *, delegation_id: int, actor: AbstractBaseUser, reason: str = ""
+) -> ApprovalDelegation:
+    """End a delegation now: the delegator (back early), the delegate (declining) or a
+    superuser (with a reason)."""
+    delegation = ApprovalDelegation.objects.select_for_update().get(pk=delegation_id)
+    if actor.pk not in (delegation.delegator_id, delegation.delegate_id):
+        if not actor.is_superuser:
+            raise PermissionDenied(f"{actor} may not revoke {delegation}")
+        if not reason.strip():
+            raise ApprovalError("say why you revoke someone else's delegation")
+    if delegation.revoked_at is not None:
+        raise ApprovalError(f"this delegation was already revoked by {delegation.revoked_by}")
+    delegation.revoked_at, delegation.revoked_by = timezone.now(), actor
+    record_change(
+        delegation,
+        actor=actor,
+        action=Action.APPROVAL_DELEGATION_REVOKED,
+        before={"revoked_at": None},
+        after={"revoked_at": delegation.revoked_at.isoformat()},
+        reason=reason,
+        history_reason=reason or "revoked",
+    )
+    return delegation
 
 
 # --- mail ----------------------------------------------------------------------------------

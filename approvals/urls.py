@@ -5,4 +5,8 @@ from approvals import views
 urlpatterns = [
     path("", views.my_approvals, name="my-approvals"),
     path("<int:pk>/decide/", views.decide, name="approval-decide"),
+    path("delegations/", views.delegation_create, name="approval-delegation-create"),
+    path(
+        "delegations/<int:pk>/revoke/", views.delegation_revoke, name="approval-delegation-revoke"
+    ),
 ]

@@ -23,14 +23,19 @@ class Action(StrEnum):
     DEAL_SENT_TO_MANUAL_REVIEW = "deal.sent_to_manual_review"
     DEAL_RESUMED = "deal.resumed"
     DEAL_CANCELLED = "deal.cancelled"
+    DEAL_OWNER_ASSIGNED = "deal.owner_assigned"
     # CRM (dealdesk.crm)
     CRM_DRIFT_DETECTED = "crm_drift.detected"
     CRM_DRIFT_ACCEPTED = "crm_drift.accepted"
     CRM_DRIFT_DISMISSED = "crm_drift.dismissed"
     # Contracts
     CONTRACT_TEMPLATE_PUBLISHED = "contract_template.published"
+    CONTRACT_TEMPLATE_APPROVED = "contract_template.approved"
+    CONTRACT_TEMPLATE_REJECTED = "contract_template.rejected"
     CONTRACT_VERSION_DRAFTED = "contract_version.drafted"
     CONTRACT_VERSION_DOCUMENT_GENERATED = "contract_version.document_generated"
+    # A stored document's bytes no longer match the SHA-256 recorded when it was generated.
+    CONTRACT_VERSION_DOCUMENT_TAMPERED = "contract_version.document_tampered"
     CONTRACT_VERSION_SUPERSEDED = "contract_version.superseded"
     CONTRACT_VERSION_VOIDED = "contract_version.voided"
     CONTRACT_VERSION_CLAUSE_ACCEPTED = "contract_version.clause_accepted"
@@ -45,11 +50,19 @@ class Action(StrEnum):
     APPROVAL_REQUEST_APPROVED = "approval_request.approved"
     APPROVAL_REQUEST_REJECTED = "approval_request.rejected"
     APPROVAL_REQUEST_SUPERSEDED = "approval_request.superseded"
+    APPROVAL_DELEGATION_CREATED = "approval_delegation.created"
+    APPROVAL_DELEGATION_REVOKED = "approval_delegation.revoked"
+    # Access (who holds which role or permission: the access review reads these)
+    USER_GROUPS_CHANGED = "user.groups_changed"
+    USER_PERMISSIONS_CHANGED = "user.permissions_changed"
+    GROUP_PERMISSIONS_CHANGED = "group.permissions_changed"
     # Integrations (dealdesk.integrations)
     OUTBOX_MESSAGE_DEAD_LETTERED = "outbox_message.dead_lettered"
     OUTBOX_MESSAGE_RETRIED = "outbox_message.retried"
     WEBHOOK_EVENT_DEAD_LETTERED = "webhook_event.dead_lettered"
     WEBHOOK_EVENT_RETRIED = "webhook_event.retried"
+    # Security (dealdesk.security)
+    USER_TWO_FACTOR_ENABLED = "user.two_factor_enabled"
 
 
 # Names written before the enum, as they stand in the chain → the action they mean now.
@@ -91,6 +104,7 @@ _LABELS: dict[Action, str] = {
     Action.CRM_DRIFT_DISMISSED: "CRM change dismissed",
     Action.CONTRACT_VERSION_DRAFTED: "Contract drafted",
     Action.CONTRACT_VERSION_DOCUMENT_GENERATED: "Contract document generated",
+    Action.CONTRACT_VERSION_DOCUMENT_TAMPERED: "Contract document altered after it was generated",
     Action.CONTRACT_VERSION_SUPERSEDED: "Contract superseded",
     Action.CONTRACT_VERSION_VOIDED: "Contract voided",
     Action.CONTRACT_VERSION_APPROVED: "Contract approved by Legal",

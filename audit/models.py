@@ -98,7 +98,10 @@ class AuditChainHead(models.Model):
     READ COMMITTED a second writer blocks on the row lock until the first commits, then
     re-evaluates its SET expressions on the committed row and chains onto the new head: the
     chain cannot fork (and the unique prev_hash would refuse a fork anyway). The row also
-    lets verification notice a deleted tail, which a chain alone cannot.
+    lets verification notice a deleted tail, which a chain alone cannot; an anchor
+    (audit.anchors) catches a tail deleted together with the head rewound.
+
+    On PostgreSQL a trigger lets the row change only as an append moves it (migration 0006).
     """
 
     last_seq = models.PositiveBigIntegerField(default=0)
@@ -106,6 +109,10 @@ class AuditChainHead(models.Model):
     # The hash before last_hash: lets one UPDATE ... RETURNING hand the new event both its
     # prev_hash and its hash (RETURNING sees only new values).
     last_prev_hash = models.CharField(max_length=64, default="0" * 64)
+    # Events from this seq on are HMAC-keyed; those before it, plain SHA-256 (audit.chain).
+    # The seal is an HMAC of the seq, so moving the cut-over without the key is caught.
+    hmac_from_seq = models.PositiveBigIntegerField(default=1)
+    hmac_from_seal = models.CharField(max_length=64, blank=True)
 
     class Meta:
         default_permissions = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 from collections.abc import Sequence
@@ -10,8 +11,17 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from audit.anchors import Anchor, AnchorStore, anchor_store
 from audit.bulk import copy_rows
-from audit.chain import GENESIS_HASH, canonical_json, link_hash, normalise_json
+from audit.chain import (
+    GENESIS_HASH,
+    anchor_mac,
+    canonical_json,
+    chain_key,
+    cutover_seal,
+    link_hash,
+    normalise_json,
+)
 from audit.models import AuditChainHead, AuditEvent
 
 if TYPE_CHECKING:
@@ -55,9 +65,9 @@ def _chain_and_insert(rows: list[dict]) -> list[AuditEvent]:
     # savepoint=False: joins the caller's transaction outright; any failure here must roll
     # back the caller's change too.
     with transaction.atomic(savepoint=False):
-        last_seq, prev_hash = _advance_head(len(rows))
+        last_seq, prev_hash = _lock_head()
         events = []
-        for seq, fields in enumerate(rows, start=last_seq - len(rows) + 1):
+        for seq, fields in enumerate(rows, start=last_seq + 1):
             digest = link_hash(canonical_json(fields), seq, prev_hash)
             events.append(AuditEvent(seq=seq, prev_hash=prev_hash, hash=digest, **fields))
             prev_hash = digest
@@ -68,7 +78,9 @@ def _chain_and_insert(rows: list[dict]) -> list[AuditEvent]:
             )
         else:
             AuditEvent.objects.bulk_create(events)
-        _set_head_hash(events[-1].prev_hash, events[-1].hash)
+        # After the insert: the PostgreSQL head guard lets the head jump forward only onto
+        # events that are there and chained on the old head.
+        _move_head(events[-1])
     return events
 
 
@@ -80,7 +92,8 @@ def _attnames() -> tuple[str, ...]:
 # PostgreSQL: lock the head, hash and insert in one statement, so an event costs one round
 # trip instead of a lock, an insert and a head update apart (bench/bench_audit.py).
 # SET expressions read the row as it was, so last_prev_hash gets the old hash and last_hash
-# the new one: audit.chain.link_hash done in SQL. Under READ COMMITTED a second writer waits
+# the new one: audit.chain.link_hash done in SQL (pgcrypto's hmac; the key is a parameter of
+# the statement, never stored in the database). Under READ COMMITTED a second writer waits
 # on the row lock, then re-evaluates the SET on the committed row: the chain cannot fork.
 _PG_APPEND = """
 WITH head AS (
@@ -88,7 +101,11 @@ WITH head AS (
         last_seq = last_seq + 1,
         last_prev_hash = last_hash,
         last_hash = encode(
-            sha256(convert_to(%s || '|' || (last_seq + 1)::text || '|' || last_hash, 'UTF8')),
+            hmac(
+                convert_to(%s || '|' || (last_seq + 1)::text || '|' || last_hash, 'UTF8'),
+                %s::bytea,
+                'sha256'
+            ),
             'hex'
         )
     WHERE id = %s
@@ -119,30 +136,30 @@ def _append_in_one_statement(fields: dict, content: str) -> tuple | None:
     # The JSON values are normalised already (plain JSON types only): the default encoder.
     params = [json.dumps(fields[name]) if name in _JSON_COLUMNS else fields[name] for name in names]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [content, HEAD_PK, *params])
+        cursor.execute(sql, [content, chain_key(), HEAD_PK, *params])
         return cursor.fetchone()
 
 
-def _advance_head(count: int) -> tuple[int, str]:
-    """Lock the chain head and move it `count` on: the new last seq and the previous hash.
+def _lock_head() -> tuple[int, str]:
+    """Lock the chain head: its last seq and hash, held until the transaction ends.
 
     Used on SQLite for every event, and on both databases for bulk appends.
 
-    An UPDATE rather than `select_for_update()`: SQLite has no row locks, and a write as
+    A no-op UPDATE rather than `select_for_update()`: SQLite has no row locks, and a write as
     the first statement takes the database write lock at once, so a concurrent writer waits
     for the busy timeout instead of failing on a stale read.
     """
     sql = (
-        f"UPDATE {_head_table()} SET last_seq = last_seq + %s WHERE id = %s "  # noqa: S608
+        f"UPDATE {_head_table()} SET last_seq = last_seq WHERE id = %s "  # noqa: S608
         "RETURNING last_seq, last_hash"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [count, HEAD_PK])
+        cursor.execute(sql, [HEAD_PK])
         row = cursor.fetchone()
         if row is not None:
             return row
         _create_head()
-        cursor.execute(sql, [count, HEAD_PK])
+        cursor.execute(sql, [HEAD_PK])
         return cursor.fetchone()
 
 
@@ -155,18 +172,25 @@ def _create_head() -> None:
         raise AuditChainError("the audit chain head row is missing; run manage.py verify_audit")
     try:
         with transaction.atomic():
-            AuditChainHead.objects.create(pk=HEAD_PK, last_seq=0, last_hash=GENESIS_HASH)
+            # A new chain is keyed from its first event.
+            AuditChainHead.objects.create(
+                pk=HEAD_PK,
+                last_seq=0,
+                last_hash=GENESIS_HASH,
+                hmac_from_seq=1,
+                hmac_from_seal=cutover_seal(1),
+            )
     except IntegrityError:
         pass  # a concurrent writer created it first
 
 
-def _set_head_hash(prev_hash: str, digest: str) -> None:
+def _move_head(last: AuditEvent) -> None:
     sql = (
-        f"UPDATE {_head_table()} SET last_prev_hash = %s, last_hash = %s "  # noqa: S608
+        f"UPDATE {_head_table()} SET last_seq = %s, last_prev_hash = %s, last_hash = %s "  # noqa: S608
         "WHERE id = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [prev_hash, digest, HEAD_PK])
+        cursor.execute(sql, [last.seq, last.prev_hash, last.hash, HEAD_PK])
 
 
 def _head_table() -> str:
@@ -300,3 +324,17 @@ def record_change(
     return audit_record(
         actor=actor, obj=obj, action=action, before=before, after=after, data=data, reason=reason
     )
+
+
+def audit_anchor_head(*, store: AnchorStore | None = None) -> Anchor:
+    """Write the chain head (seq, hash, time, HMAC over them) to the write-once anchor store.
+
+    No audit event: it changes nothing in the database, and an event of its own would move
+    the head it has just anchored. The anchor line is the record.
+    """
+    head = AuditChainHead.objects.filter(pk=HEAD_PK).values_list("last_seq", "last_hash").first()
+    seq, digest = head or (0, GENESIS_HASH)
+    anchored_at = timezone.now().astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    anchor = Anchor(seq, digest, anchored_at, anchor_mac(seq, digest, anchored_at))
+    (store or anchor_store()).append(anchor)
+    return anchor

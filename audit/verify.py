@@ -1,15 +1,17 @@
 """Recomputing the audit chain from the stored events."""
 
 import datetime
+import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Func, TextField
 from django.db.models.functions import Cast
 
-from audit.chain import GENESIS_HASH, HASHED_FIELDS, event_hash
+from audit.anchors import Anchor
+from audit.chain import GENESIS_HASH, HASHED_FIELDS, cutover_seal, event_hash
 from audit.models import AuditChainHead, AuditEvent
 
 _HASHED = sorted(HASHED_FIELDS)
@@ -33,11 +35,14 @@ class ChainReport:
         return self.broken_seq is None
 
 
-def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
+def verify_chain(*, chunk_size: int = 5000, anchors: Sequence[Anchor] = ()) -> ChainReport:
     """Walk every event in seq order (constant memory) and stop at the first break.
 
-    Checks: seqs 1..N with no gap, each prev_hash is the previous event's hash, each hash
-    recomputes, and the head row names the last event (a deleted tail leaves no gap).
+    Checks: the cut-over to keyed hashes carries its seal, seqs 1..N with no gap, each
+    prev_hash is the previous event's hash, each hash recomputes (HMAC from the cut-over on,
+    plain SHA-256 before it), every anchor is authentic and still matches the chain (a tail
+    deleted with the head rewound to match leaves no other trace), and the head row names
+    the last event (a deleted tail leaves no gap).
     """
     outermost = not connection.in_atomic_block
     with transaction.atomic():
@@ -46,8 +51,18 @@ def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
             # would look like a head mismatch.
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
-        return _walk(_event_rows(chunk_size), head)
+        head = (
+            AuditChainHead.objects.filter(pk=1)
+            .values_list("last_seq", "last_hash", "hmac_from_seq", "hmac_from_seal")
+            .first()
+        )
+        hmac_from_seq = 1
+        if head is not None:
+            hmac_from_seq = head[2]
+            if not hmac.compare_digest(head[3], cutover_seal(hmac_from_seq)):
+                problem = "cut-over altered: the head's hmac_from_seq does not carry its seal"
+                return ChainReport(0, hmac_from_seq, problem)
+        return _walk(_event_rows(chunk_size), head and head[:2], hmac_from_seq, anchors)
 
 
 def _event_rows(chunk_size: int) -> Iterator[tuple]:
@@ -88,8 +103,14 @@ def _hashed_fields(row: tuple) -> dict:
     return dict(zip(_HASHED, values, strict=True))
 
 
-def _walk(rows: Iterator[tuple], head: tuple[int, str] | None) -> ChainReport:
+def _walk(
+    rows: Iterator[tuple],
+    head: tuple[int, str] | None,
+    hmac_from_seq: int,
+    anchors: Sequence[Anchor],
+) -> ChainReport:
     expected_seq, last_hash, count = 1, GENESIS_HASH, 0
+    anchored_hashes = {anchor.seq: "" for anchor in anchors}
     for row in rows:
         seq, prev_hash, stored_hash = row[_SEQ], row[-2], row[-1]
         if seq != expected_seq:
@@ -97,19 +118,25 @@ def _walk(rows: Iterator[tuple], head: tuple[int, str] | None) -> ChainReport:
         if prev_hash != last_hash:
             return ChainReport(count, seq, "broken link: prev_hash is not the previous hash")
         try:
-            recomputed = event_hash(_hashed_fields(row), prev_hash)
+            recomputed = event_hash(_hashed_fields(row), prev_hash, keyed=seq >= hmac_from_seq)
         except (ValueError, TypeError) as exc:  # e.g. JSON text edited into garbage
             return ChainReport(count, seq, f"unreadable event: {exc}")
         if recomputed != stored_hash:
             return ChainReport(count, seq, "hash mismatch: the event was altered")
+        if seq in anchored_hashes:
+            anchored_hashes[seq] = stored_hash
         count, expected_seq, last_hash = count + 1, seq + 1, stored_hash
 
     last_seq = expected_seq - 1
+    head_seq = head[0] if head else 0
+    for anchor in anchors:
+        if problem := _anchor_problem(anchor, last_seq, head_seq, anchored_hashes.get(anchor.seq)):
+            return ChainReport(count, anchor.seq, problem)
     if head is None:
         if last_seq:
             return ChainReport(count, 1, "head mismatch: the chain head row is missing")
         return ChainReport(count)
-    head_seq, head_hash = head
+    head_hash = head[1]
     if head_seq > last_seq:
         problem = f"head mismatch: the head is at seq {head_seq}, the events end at {last_seq}"
         return ChainReport(count, last_seq + 1, problem)
@@ -119,3 +146,16 @@ def _walk(rows: Iterator[tuple], head: tuple[int, str] | None) -> ChainReport:
     if head_hash != last_hash:
         return ChainReport(count, last_seq, "head mismatch: the head hash is not the last hash")
     return ChainReport(count)
+
+
+def _anchor_problem(anchor: Anchor, last_seq: int, head_seq: int, stored_hash: str | None) -> str:
+    where = f"seq {anchor.seq}, anchored at {anchor.anchored_at}"
+    if not anchor.authentic:
+        return f"forged anchor: the anchor of {where} does not carry the key's HMAC"
+    if anchor.seq > last_seq:
+        return f"tail truncated: {where}, is gone; the events end at seq {last_seq}"
+    if anchor.seq > head_seq:
+        return f"head rewound: the head is at seq {head_seq}, below {where}"
+    if anchor.seq and stored_hash != anchor.hash:
+        return f"anchored hash mismatch: the event at {where}, was rewritten"
+    return ""

@@ -8,21 +8,22 @@ run as `.venv/bin/python bench/bench_contracts.py`.
 """
 
 import io
-import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealdesk.settings")
+from bench.harness import production_environment
 
-import django
+production_environment()
+
+import django  # noqa: E402
 
 django.setup()
 
 from pypdf import PdfReader  # noqa: E402 - after django.setup()
 
-from bench.harness import median, parse_db_arg, report, timed  # noqa: E402 - after django.setup()
+from bench.harness import median, parse_db_arg, report, timed  # noqa: E402
 from contracts.clause_library import CLAUSE_LIBRARY  # noqa: E402 - after django.setup()
 from contracts.document_templates import order_form_docx, order_form_html  # noqa: E402 - after django.setup()
 from contracts.extraction.rules import RulesExtractor  # noqa: E402 - after django.setup()

@@ -23,6 +23,15 @@ def parse_db_arg(description: str) -> str:
     return parser.parse_args().db
 
 
+def production_environment() -> None:
+    """Measure production settings (DEBUG off, even on a laptop whose .env turns it on),
+    with throwaway keys: DEBUG off refuses the laptop's (docs/deployment.md)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealdesk.settings")
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-any-deployment")
+    os.environ.setdefault("AUDIT_CHAIN_KEY", "bench-only-audit-chain-key-not-for-deployments")
+
+
 @contextmanager
 def django_database(kind: str) -> Iterator[None]:
     """Set Django up on a fresh, migrated database of `kind` and drop it afterwards."""
@@ -35,9 +44,9 @@ def django_database(kind: str) -> Iterator[None]:
             os.environ["DATABASE_URL"] = url
         else:
             os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealdesk.settings")
-        # Production settings (DEBUG off), but in-process requests over plain http and
-        # static files served from their sources, as no collectstatic has run.
+        production_environment()
+        # In-process requests over plain http and static files served from their sources,
+        # as no collectstatic has run.
         os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
         os.environ.setdefault(
             "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -8,6 +8,7 @@ changes what a version says. Any edit makes a new version that supersedes the ol
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
@@ -58,8 +59,22 @@ class ClauseType(TimestampedModel):
         return self.title
 
 
-class ContractTemplate(TimestampedModel):
-    """One version of a pattern's documents. Never edited: legal publishes a new version."""
+class TemplateState(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", "Pending approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+APPROVE_TEMPLATE_PERM = "contracts.approve_contracttemplate"
+
+
+class ContractTemplate(ConcurrentTransitionMixin, TimestampedModel):
+    """One version of a pattern's documents. Never edited: legal publishes a new version.
+
+    A template is code that runs on the server and says what every contract made with it
+    says, so a new version is used only once a second person (Legal's lead or Deal Desk)
+    approved it.
+    """
 
     pattern = models.ForeignKey(DealPattern, on_delete=models.PROTECT, related_name="templates")
     version = models.PositiveIntegerField()
@@ -73,6 +88,14 @@ class ContractTemplate(TimestampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    state = FSMField(
+        default=TemplateState.PENDING_APPROVAL, choices=TemplateState.choices, protected=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
 
     history = HistoricalRecords(excluded_fields=["docx"])
 
@@ -81,9 +104,26 @@ class ContractTemplate(TimestampedModel):
         constraints = [
             models.UniqueConstraint(fields=["pattern", "version"], name="template_pattern_version")
         ]
+        permissions = [
+            (
+                "approve_contracttemplate",
+                "Can approve or reject a contract template version someone else published",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.pattern.name} v{self.version}"
+
+    @transition(state, source=TemplateState.PENDING_APPROVAL, target=TemplateState.APPROVED)
+    def approve(self, *, by, note: str) -> None:
+        self._decided(by, note)
+
+    @transition(state, source=TemplateState.PENDING_APPROVAL, target=TemplateState.REJECTED)
+    def reject(self, *, by, note: str) -> None:
+        self._decided(by, note)
+
+    def _decided(self, by, note: str) -> None:
+        self.decided_by, self.decided_at, self.decision_note = by, timezone.now(), note
 
 
 class ContractState(models.TextChoices):

@@ -30,7 +30,9 @@ ROLE_PERMISSIONS = {
         "contracts.change_clausetype",
         "contracts.add_contracttemplate",
     ],
-    "Deal Desk": _VIEW,
+    # Legal's lead approves template versions too: granted per user in the admin (Users →
+    # permissions), since the rest of Legal publishes them and must not approve their own.
+    "Deal Desk": [*_VIEW, "contracts.approve_contracttemplate"],
     "Finance": _VIEW,
     "Executive": _VIEW,
 }
@@ -61,6 +63,9 @@ def install_contract_reference_data(apps: Apps) -> None:
         if created:
             clause_type.required_by_patterns.set([patterns[c] for c in required if c in patterns])
 
+    # The shipped version is approved by shipping; 0002's model predates the state (0005 adds
+    # it, approving the rows made here), while seed_demo and tests run this on today's model.
+    shipped = {"state": "approved"} if _has_field(ContractTemplate, "state") else {}
     docx, html = None, None
     for code, pattern in patterns.items():
         if ContractTemplate.objects.filter(pattern=pattern).exists():
@@ -74,6 +79,11 @@ def install_contract_reference_data(apps: Apps) -> None:
             docx_filename="order-form-v1.docx",
             html=html,
             note="Shipped with Dealdesk.",
+            **shipped,
         )
 
     grant_role_permissions(apps, ROLE_PERMISSIONS)
+
+
+def _has_field(model, name: str) -> bool:
+    return any(field.name == name for field in model._meta.get_fields())

@@ -3,22 +3,38 @@
 Both formats get the same context, built here from the snapshot alone, so the two documents
 always say the same thing. Values are escaped by each renderer (docxtpl autoescape, Django
 templates), never by hand: "ACME & Co <KG>" must survive both intact (docs/stack-notes.md).
+
+Templates are written by people (Legal publishes them), so they are treated as code from
+outside: each renderer lets a template read the plain data of its context and nothing else.
+DOCX renders in a Jinja sandbox that refuses every attribute beyond mapping keys; the PDF's
+HTML in a Django engine with no loaders, no tag libraries and only the tags a document needs;
+WeasyPrint fetches only Dealdesk's own static files and image data: URLs. A refusal is an
+error that names what was refused, never a silently blank document.
 """
 
 import gc
 import io
+import mimetypes
+import re
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.template import Context, Engine, Template
+from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
+from django.template import Context, Engine, Library, defaultfilters, defaulttags
+from django.utils._os import safe_join
+from jinja2.runtime import LoopContext
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from contracts.missing_glyphs import missing_glyphs
 from dealdesk.templatetags.dealdesk import money
 
-# Clause wording is text, not HTML: rendered unescaped here, escaped where it is placed.
-_TEXT_ENGINE = Engine(autoescape=False, libraries={}, builtins=["django.template.defaultfilters"])
 _INTERVAL_LABEL = {"month": "month", "quarter": "quarter", "year": "year", "one_time": "one-time"}
 _FREQUENCY_LABEL = {
     "monthly": "monthly in advance",
@@ -31,6 +47,80 @@ _FREQUENCY_LABEL = {
 
 class RenderingError(Exception):
     """A template could not be rendered; the deal goes to manual review with this reason."""
+
+
+class TemplateRefused(RenderingError):
+    """A template reached for something documents may not use (a file, the network, code)."""
+
+
+class _DocumentSandbox(SandboxedEnvironment):
+    """Jinja for DOCX templates: `{{ account.legal_name }}` reads a key, nothing more.
+
+    Keys win over attributes, so a key named like a dict method (`items`) is still the data.
+    Every real attribute (a method, a dunder, `''.__class__`) is refused at once rather than
+    rendered blank, so a template that tries it cannot be published.
+    """
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        # `loop.index`, `loop.last`: the loop's counters, which tables of lines need.
+        return isinstance(obj, LoopContext) and not attr.startswith("_") and not callable(value)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        raise SecurityError(f"reading {attribute!r} of a {type(obj).__name__} is refused")
+
+
+_DOCX_ENV = _DocumentSandbox(autoescape=True)
+
+# The PDF's template language: Django's own tags and filters minus those that reach outside
+# the context. No loaders and no libraries, so there is nothing to include, extend or load.
+_REFUSED_TAGS = {
+    "load": "contract templates get no tag libraries",
+    "include": "a contract template is one template: nothing is read from disk",
+    "extends": "a contract template is one template: nothing is read from disk",
+    "debug": "it prints the server's internals",
+    "url": "a contract links to nothing in Dealdesk",
+    "csrf_token": "a contract has no forms",
+    "now": "a contract says only what its snapshot says",
+    "lorem": "a contract has no placeholder text",
+    "autoescape": "values are always escaped so a name such as ACME & Co <KG> prints as it is",
+}
+# `safe` and `safeseq` would let a customer's name become markup; `pprint` shows Python objects.
+_REFUSED_FILTERS = {"safe", "safeseq", "pprint"}
+
+
+def _refused_tag(reason: str):
+    def compile_refusal(parser, token):
+        name = token.split_contents()[0]
+        raise TemplateRefused(f"{{% {name} %}} is refused in contract templates: {reason}")
+
+    return compile_refusal
+
+
+_DOCUMENT_LIBRARY = Library()
+_DOCUMENT_LIBRARY.tags = {
+    **{n: t for n, t in defaulttags.register.tags.items() if n not in _REFUSED_TAGS},
+    **{name: _refused_tag(reason) for name, reason in _REFUSED_TAGS.items()},
+}
+_DOCUMENT_LIBRARY.filters = {
+    n: f for n, f in defaultfilters.register.filters.items() if n not in _REFUSED_FILTERS
+}
+
+
+class _DocumentEngine(Engine):
+    def get_template_builtins(self, builtins: list[str]) -> list[Library]:
+        # Instead of Django's default builtins, which include {% load %}, {% include %}...
+        return [_DOCUMENT_LIBRARY]
+
+
+_HTML_ENGINE = _DocumentEngine(loaders=[], libraries={}, autoescape=True)
+# Clause wording (Legal edits it too) is text, not HTML: rendered unescaped here, escaped where
+# it is placed.
+_TEXT_ENGINE = _DocumentEngine(loaders=[], libraries={}, autoescape=False)
 
 
 def clause_wording(wording: str, params: dict[str, Any]) -> str:
@@ -120,14 +210,102 @@ def document_context(snapshot: dict[str, Any], *, version_number: int) -> dict[s
     }
 
 
+def _frozen(value: Any) -> Any:
+    """The context as read-only data: Django templates call what they find, so a template
+    saying `{{ account.clear }}` would otherwise empty the snapshot that is about to be stored."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({key: _frozen(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+def sample_snapshot(*, title: str) -> dict[str, Any]:
+    """A contract snapshot (`contracts.snapshot.deal_snapshot`'s shape) with every part a
+    template can show filled in: a ramp, a signer, an MSA, clauses, and a name that needs
+    escaping. A template version is trial-rendered with it before it may be published, so
+    each of its branches runs once."""
+    line = {
+        "sku": "SEAT-STD",
+        "name": "Standard user seat",
+        "quantity": "100",
+        "list_unit_price": "45.000000",
+        "discount_pct": "10.0000",
+        "net_unit_price": "40.500000000000",
+        "interval": "month",
+        "line_total": "4050.00",
+        "term_total": "48600.00",
+    }
+    return {
+        "title": title,
+        "reference": "006SAMPLE0001-1",
+        "pattern": {"code": "sample", "name": "Sample"},
+        "template": {"id": 0, "version": 0},
+        "account": {
+            "crm_id": "001SAMPLE0001",
+            "name": "Sample & Co",
+            "legal_name": "Sample & Co <Holdings>, Inc.",
+            "address": "1 Sample Street, Springfield, 12345, United States",
+            "tax_id": "US-000000000",
+            "billing_email": "ap@sample.example",
+            "msa_reference": "MSA-SAMPLE-1",
+        },
+        "signer": {"name": "Sam Signer", "title": "General Counsel", "email": "sam@sample.example"},
+        "deal": {
+            "id": 0,
+            "crm_id": "006SAMPLE0001",
+            "name": "Sample & Co — New business",
+            "currency": "USD",
+            "start_date": "2026-01-01",
+            "end_date": "2028-01-01",
+            "term_months": 24,
+            "billing_frequency": "annual",
+            "payment_terms": 30,
+            "owner": "sample",
+        },
+        "lines": [{**line, "segment": 1}, {**line, "segment": 2}],
+        "pricing": {
+            "tcv": "97200.00",
+            "acv": "48600.00",
+            "arr": "48600.00",
+            "first_year_value": "48600.00",
+            "lines_total": "97200.00",
+            "effective_discount_pct": "10.0000",
+            "periods": [
+                {"start": "2026-01-01", "end": "2027-01-01", "total": "48600.00"},
+                {"start": "2027-01-01", "end": "2028-01-01", "total": "48600.00"},
+            ],
+            "ramp": [
+                {"index": 1, "start": "2026-01-01", "end": "2027-01-01", "total": "48600.00"},
+                {"index": 2, "start": "2027-01-01", "end": "2028-01-01", "total": "48600.00"},
+            ],
+        },
+        "notes": "Net 30.",
+        "clauses": [
+            {
+                "type": "payment_terms",
+                "params": {"net_days": 30},
+                "quote": "Net 30",
+                "source": "notes",
+                "title": "Payment terms",
+                "wording": "Customer shall pay each undisputed invoice within 30 days.",
+                "banned": False,
+                "needs_legal_review": False,
+            }
+        ],
+    }
+
+
 def render_docx(template_docx: bytes, context: dict[str, Any]) -> bytes:
     from docxtpl import DocxTemplate  # see render_pdf's import
 
     try:
         document = DocxTemplate(io.BytesIO(template_docx))
-        document.render(context, autoescape=True)
+        document.render(dict(_frozen(context)), jinja_env=_DOCX_ENV, autoescape=True)
         buffer = io.BytesIO()
         document.save(buffer)
+    except SecurityError as exc:
+        raise TemplateRefused(f"DOCX template refused: {exc}") from exc
     except Exception as exc:  # docxtpl raises jinja, lxml and zip errors alike
         raise RenderingError(f"DOCX template does not render: {exc}") from exc
     return buffer.getvalue()
@@ -135,9 +313,68 @@ def render_docx(template_docx: bytes, context: dict[str, Any]) -> bytes:
 
 def render_html(template_html: str, context: dict[str, Any]) -> str:
     try:
-        return Template(template_html).render(Context(context, autoescape=True))
+        template = _HTML_ENGINE.from_string(template_html)
+        # The top level stays a dict: {% cycle ... as x %} writes into it.
+        return template.render(Context(dict(_frozen(context)), autoescape=True))
+    except TemplateRefused as exc:
+        raise TemplateRefused(f"HTML template refused: {exc}") from exc
     except Exception as exc:
         raise RenderingError(f"HTML template does not render: {exc}") from exc
+
+
+# Relative URLs in a template resolve against this origin. `.invalid` never resolves (RFC 2606):
+# only _StaticOnlyFetcher answers for it, from Dealdesk's static files.
+_STATIC_ORIGIN = "https://static.invalid"
+_IMAGE_DATA_URL = re.compile(r"data:image/(png|jpeg|gif|svg\+xml)[;,]", re.IGNORECASE)
+
+
+def _static_url_fetcher():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # see render_pdf's import
+
+    class StaticOnlyFetcher(URLFetcher):
+        """Serves our static files and image data: URLs; anything else stops the render
+        (fail_on_errors): `file:`, `http(s):`, other data, a path out of the static files."""
+
+        def __init__(self) -> None:
+            super().__init__(fail_on_errors=True, allow_redirects=False)
+
+        def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+            if url.lower().startswith("data:"):
+                if not _IMAGE_DATA_URL.match(url):
+                    raise TemplateRefused(
+                        f"data: URLs other than PNG, JPEG, GIF or SVG images are refused "
+                        f"({url[:40]})"
+                    )
+                return super().fetch(url, headers)
+            if url.startswith(f"{_STATIC_ORIGIN}/"):
+                path = _static_file(urlsplit(url).path)
+                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(
+                    url, body=path.read_bytes(), headers={"Content-Type": content_type}
+                )
+            raise TemplateRefused(
+                f"{urlsplit(url).scheme or 'this'}: URL refused ({url}): a contract may use "
+                "only Dealdesk's static files (e.g. static/brand/logo.png) and image data: URLs"
+            )
+
+    return StaticOnlyFetcher()
+
+
+def _static_file(url_path: str) -> Path:
+    """`/static/brand/logo.png` → the file the static finders (or STATIC_ROOT) hold for it."""
+    prefix = "/" + urlsplit(settings.STATIC_URL).path.strip("/") + "/"
+    if not url_path.startswith(prefix):
+        raise TemplateRefused(f"{url_path} is not one of Dealdesk's static files ({prefix}...)")
+    relative = unquote(url_path.removeprefix(prefix))
+    if ".." in PurePosixPath(relative).parts or "\\" in relative or "\x00" in relative:
+        raise TemplateRefused(f"{url_path} leaves the static files: refused")
+    try:
+        found = finders.find(relative) or safe_join(settings.STATIC_ROOT, relative)
+    except SuspiciousFileOperation as exc:
+        raise TemplateRefused(f"{url_path} leaves the static files: refused") from exc
+    if not Path(found).is_file():
+        raise TemplateRefused(f"{url_path}: no such static file")
+    return Path(found)
 
 
 def render_pdf(template_html: str, context: dict[str, Any]) -> bytes:
@@ -145,6 +382,7 @@ def render_pdf(template_html: str, context: dict[str, Any]) -> bytes:
     # to import, which every web worker, Celery worker and manage.py command would pay at
     # start-up through the URLconf and the pipeline's task imports.
     from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
 
     html = render_html(template_html, context)
     # WeasyPrint allocates hundreds of thousands of small objects per document (boxes, styles,
@@ -154,7 +392,11 @@ def render_pdf(template_html: str, context: dict[str, Any]) -> bytes:
     gc.disable()
     try:
         with missing_glyphs() as missing:
-            pdf = HTML(string=html).write_pdf()
+            pdf = HTML(
+                string=html, base_url=f"{_STATIC_ORIGIN}/", url_fetcher=_static_url_fetcher()
+            ).write_pdf()
+    except FatalURLFetchingError as exc:  # a BaseException: WeasyPrint stops on it
+        raise TemplateRefused(f"PDF template refused: {exc.__cause__}") from exc
     except Exception as exc:
         raise RenderingError(f"PDF does not render: {exc}") from exc
     finally:

@@ -1,14 +1,18 @@
 """Reads for the contract pages, with their joins done."""
 
 import difflib
+import hashlib
 import io
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from audit.actions import Action
+from audit.services import audit_record
 from contracts.models import CURRENT_STATES, ContractVersion
 from dealdesk.models import Deal
 from dealdesk.paging import sorted_by
@@ -139,4 +143,42 @@ def text_diff(old: ContractVersion, new: ContractVersion) -> list[str]:
             lineterm="",
             n=1,
         )
+    )
+
+
+class DocumentTampered(Exception):
+    """A contract document's stored bytes differ from the SHA-256 recorded at generation."""
+
+
+def verified_document(*, version: ContractVersion, kind: str, actor: AbstractBaseUser) -> bytes:
+    """The bytes of a version's `kind` ("pdf" or "docx") document, only if they still hash to
+    what was generated (and approved): every download and every send reads through here.
+
+    A mismatch (or a missing file) is recorded as an audit event here, where it is found, so
+    no caller can serve or send it silently, then raised. The event commits with the
+    caller's transaction: call this before opening one that the error would roll back.
+    """
+    file, expected = (
+        (version.pdf, version.pdf_sha256) if kind == "pdf" else (version.docx, version.docx_sha256)
+    )
+    try:
+        with file.open("rb") as handle:
+            content = handle.read()
+        actual = hashlib.sha256(content).hexdigest()
+    except FileNotFoundError:
+        actual = "missing"
+    if actual == expected:
+        return content
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            obj=version,
+            action=Action.CONTRACT_VERSION_DOCUMENT_TAMPERED,
+            data={"kind": kind, "file": file.name, "expected_sha256": expected, "found": actual},
+            reason=f"stored {kind} does not match its SHA-256",
+        )
+    raise DocumentTampered(
+        f"The {kind.upper()} of {version.deal.crm_id} v{version.number} is not the document "
+        "that was generated: its bytes changed since (expected SHA-256 "
+        f"{expected[:12]}…, found {actual[:12]}…). It is not served; tell an administrator."
     )

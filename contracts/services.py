@@ -23,13 +23,21 @@ from audit.actions import Action
 from audit.services import audit_record, record_change
 from contracts.extraction import extract_clauses
 from contracts.models import (
+    APPROVE_TEMPLATE_PERM,
     REVIEW_PERM,
     ClauseDecision,
     ContractState,
     ContractTemplate,
     ContractVersion,
+    TemplateState,
 )
-from contracts.rendering import RenderingError, document_context, render_docx, render_pdf
+from contracts.rendering import (
+    RenderingError,
+    document_context,
+    render_docx,
+    render_pdf,
+    sample_snapshot,
+)
 from contracts.review_rules import legal_review_reasons
 from contracts.selectors import current_version
 from contracts.snapshot import deal_snapshot, library, snapshot_hash, worded_clause
@@ -46,7 +54,10 @@ class ContractReviewError(ValueError):
     """A review decision that cannot be taken as asked (the message says why)."""
 
 
-@transaction.atomic
+class ContractTemplateError(ValueError):
+    """A template version that cannot be published or decided as asked (the message says why)."""
+
+
 def contract_template_publish(
     *,
     pattern: DealPattern,
@@ -57,40 +68,121 @@ def contract_template_publish(
     note: str,
     actor: AbstractBaseUser,
 ) -> ContractTemplate:
-    """Publish the pattern's next template version; versions already used stay as they are."""
+    """Publish the pattern's next template version, pending a second person's approval.
+
+    Both documents are first rendered with a sample contract: a template that does not render,
+    or reaches for a file, the network or code, is refused with the reason and nothing is
+    saved. Versions already used stay as they are.
+    """
     if not actor.has_perm("contracts.add_contracttemplate"):
         raise PermissionDenied(f"{actor} may not publish contract templates")
-    # The pattern's row lock numbers two simultaneous publications one after the other.
-    DealPattern.objects.select_for_update().get(pk=pattern.pk)
-    latest = ContractTemplate.objects.filter(pattern=pattern).aggregate(n=Max("version"))["n"]
-    template = ContractTemplate(
-        pattern=pattern,
-        version=(latest or 0) + 1,
-        title=title,
-        html=html,
-        docx=docx,
-        docx_filename=docx_filename,
-        note=note,
-        created_by=actor,
+    contract_template_check(title=title, html=html, docx=docx)  # before the transaction: slow
+    with transaction.atomic():
+        # The pattern's row lock numbers two simultaneous publications one after the other.
+        DealPattern.objects.select_for_update().get(pk=pattern.pk)
+        latest = ContractTemplate.objects.filter(pattern=pattern).aggregate(n=Max("version"))["n"]
+        template = ContractTemplate(
+            pattern=pattern,
+            version=(latest or 0) + 1,
+            title=title,
+            html=html,
+            docx=docx,
+            docx_filename=docx_filename,
+            note=note,
+            created_by=actor,
+        )
+        record_change(
+            template,
+            actor=actor,
+            action=Action.CONTRACT_TEMPLATE_PUBLISHED,
+            after={
+                "pattern": pattern.code,
+                "version": template.version,
+                "title": title,
+                "state": template.state,
+            },
+            data={
+                "docx_filename": docx_filename,
+                "docx_sha256": hashlib.sha256(docx).hexdigest(),
+                "html_sha256": hashlib.sha256(html.encode()).hexdigest(),
+            },
+            reason=note or f"published v{template.version}",
+        )
+    return template
+
+
+def contract_template_check(*, title: str, html: str, docx: bytes) -> None:
+    """Render both documents with a sample contract; why they cannot be published, if so."""
+    context = document_context(sample_snapshot(title=title), version_number=1)
+    try:
+        render_docx(docx, context)
+        render_pdf(html, context)
+    except RenderingError as exc:
+        raise ContractTemplateError(f"the template cannot be published: {exc}") from exc
+
+
+def _decidable(template_id: int, actor: AbstractBaseUser) -> ContractTemplate:
+    """The pending version locked for `actor` to decide on, or why not."""
+    template = (
+        ContractTemplate.objects.select_for_update().select_related("pattern").get(pk=template_id)
     )
+    if not actor.has_perm(APPROVE_TEMPLATE_PERM):
+        raise PermissionDenied(f"{actor} may not approve contract templates")
+    if template.created_by_id == actor.pk:
+        raise SegregationOfDutiesError(
+            f"{actor} published {template} and cannot decide on it: a second person must"
+        )
+    if template.state != TemplateState.PENDING_APPROVAL:
+        raise TransitionNotAllowed(f"{template} is {template.get_state_display().lower()}")
+    return template
+
+
+@transaction.atomic
+def contract_template_approve(
+    *, template_id: int, actor: AbstractBaseUser, note: str = ""
+) -> ContractTemplate:
+    """A second person approves a published version: new drafts of its pattern use it."""
+    template = _decidable(template_id, actor)
+    template.approve(by=actor, note=note)
     record_change(
         template,
         actor=actor,
-        action=Action.CONTRACT_TEMPLATE_PUBLISHED,
-        after={"pattern": pattern.code, "version": template.version, "title": title},
-        data={
-            "docx_filename": docx_filename,
-            "docx_sha256": hashlib.sha256(docx).hexdigest(),
-            "html_sha256": hashlib.sha256(html.encode()).hexdigest(),
-        },
-        reason=note or f"published v{template.version}",
+        action=Action.CONTRACT_TEMPLATE_APPROVED,
+        before={"state": TemplateState.PENDING_APPROVAL},
+        after={"state": template.state, "version": template.version},
+        reason=note,
+        history_reason=note or "approved",
+    )
+    return template
+
+
+@transaction.atomic
+def contract_template_reject(
+    *, template_id: int, actor: AbstractBaseUser, reason: str
+) -> ContractTemplate:
+    """A second person rejects a published version: it is never used."""
+    if not reason.strip():
+        raise ContractTemplateError("say why: a reason is required")
+    template = _decidable(template_id, actor)
+    template.reject(by=actor, note=reason)
+    record_change(
+        template,
+        actor=actor,
+        action=Action.CONTRACT_TEMPLATE_REJECTED,
+        before={"state": TemplateState.PENDING_APPROVAL},
+        after={"state": template.state, "version": template.version},
+        reason=reason,
     )
     return template
 
 
 def template_for(deal: Deal) -> ContractTemplate | None:
-    """The pattern's newest template version: what new drafts are made with."""
-    return ContractTemplate.objects.filter(pattern_id=deal.pattern_id).order_by("-version").first()
+    """The pattern's newest approved template version: what new drafts are made with."""
+    return (
+        ContractTemplate.objects.filter(pattern_id=deal.pattern_id, state=TemplateState.APPROVED)
+        .order_by("-version")
+        .first()
+    )
 
 
 def contract_draft(*, deal_id: int, actor: AbstractBaseUser) -> ContractVersion | None:
@@ -183,16 +275,21 @@ def _publish(
     review_reasons: list[str],
     dropped: list[dict],
     previous: ContractVersion | None,
+    reason: str = "",
 ) -> ContractVersion:
-    """Store the documents and write the version, superseding `previous`. Call in a transaction."""
+    """Store the documents and write the version, superseding `previous`. Call in a transaction.
+
+    `made_by` is a short label kept on the version ("legal edit"); `reason`, the person's own
+    words of any length, goes to history and the audit events (default: the label)."""
+    reason = reason or made_by
     if previous is not None:
-        previous.supersede(reason=f"superseded by v{number}: {made_by}")
+        previous.supersede(reason=f"superseded by v{number}: {reason}")
         record_change(
             previous,
             actor=actor,
             action=Action.CONTRACT_VERSION_SUPERSEDED,
             after={"state": previous.state, "by_number": number},
-            reason=made_by,
+            reason=reason,
             history_reason=f"superseded by v{number}",
         )
     hashes = {kind: hashlib.sha256(content).hexdigest() for kind, content in documents.items()}
@@ -211,7 +308,7 @@ def _publish(
         dropped_clauses=dropped,
         supersedes=previous,
     )
-    stem = f"{deal.crm_id}-v{number}"
+    stem = "".join(c if c.isascii() and c.isalnum() else "_" for c in deal.crm_id) + f"-v{number}"
     version.docx.save(
         f"{stem}-{hashes['docx'][:12]}.docx", ContentFile(documents["docx"]), save=False
     )
@@ -227,7 +324,7 @@ def _publish(
             action=Action.CONTRACT_VERSION_DRAFTED,
             after={"state": version.state, "number": number, "content_hash": version.content_hash},
             data={"made_by": made_by, "extractor": extractor, "review_reasons": review_reasons},
-            reason=made_by,
+            reason=reason,
         )
         for kind in ("docx", "pdf"):
             audit_record(
@@ -437,7 +534,9 @@ def _revise(
         number=number,
         documents=documents,
         actor=actor,
-        made_by=f"legal edit: {reason}",
+        # The label only: a reason runs to REASON_MAX_LENGTH, the column to 100 characters.
+        made_by="legal edit",
+        reason=f"legal edit: {reason}",
         extractor=version.extractor,
         # Legal is already reading it: the new version stays in review.
         review_reasons=version.review_reasons or [f"edited by {actor.get_username()}"],

@@ -4,6 +4,8 @@ Everyone with the view permission reads; only Legal (contracts.review_contract) 
 every action goes through contracts.services, which checks again.
 """
 
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -17,7 +19,7 @@ from django_fsm import TransitionNotAllowed
 from contracts import selectors, services
 from contracts.forms import param_fields, params_from_post
 from contracts.models import REVIEW_PERM, ClauseType, ContractState, ContractVersion
-from dealdesk.forms import ReasonForm
+from dealdesk.forms import OptionalReasonForm, first_error
 from dealdesk.roles import SegregationOfDutiesError
 from dealdesk.views import list_queries
 
@@ -91,14 +93,25 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required(VIEW_PERM, raise_exception=True)
-def version_document(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+def version_document(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     if kind not in ("pdf", "docx"):
         raise Http404(kind)
     version = selectors.contract_get(user=request.user, pk=pk)
-    document = version.pdf if kind == "pdf" else version.docx
-    filename = f"{version.deal.crm_id}-v{version.number}.{kind}"
-    # The PDF shows inline in the review page's frame; the DOCX is a download for edits.
-    response = FileResponse(document.open("rb"), as_attachment=kind == "docx", filename=filename)
+    try:
+        content = selectors.verified_document(version=version, kind=kind, actor=request.user)
+    except selectors.DocumentTampered as exc:
+        response = render(
+            request,
+            "contracts/document_tampered.html",
+            {"version": version, "error": str(exc)},
+            status=409,
+        )
+    else:
+        filename = f"{version.deal.crm_id}-v{version.number}.{kind}"
+        # The PDF shows inline in the review page's frame; the DOCX is a download for edits.
+        response = FileResponse(
+            io.BytesIO(content), as_attachment=kind == "docx", filename=filename
+        )
     if kind == "pdf":
         response["X-Frame-Options"] = "SAMEORIGIN"
     return response
@@ -144,7 +157,11 @@ def _act(request: HttpRequest, version: ContractVersion, action) -> HttpResponse
 @permission_required(REVIEW_PERM, raise_exception=True)
 def clause_action(request: HttpRequest, pk: int, index: int, action: str) -> HttpResponse:
     version = selectors.contract_get(user=request.user, pk=pk)
-    reason = request.POST.get("reason", "").strip()
+    form = OptionalReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("contract-version", pk=version.pk)
+    reason = form.cleaned_data["reason"].strip()
     if action == "accept":
         try:
             services.contract_clause_accept(
@@ -186,8 +203,11 @@ def clause_action(request: HttpRequest, pk: int, index: int, action: str) -> Htt
 @permission_required(REVIEW_PERM, raise_exception=True)
 def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     version = selectors.contract_get(user=request.user, pk=pk)
-    form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    form = OptionalReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("contract-version", pk=version.pk)
+    reason = form.cleaned_data["reason"]
     if action == "add":
         clause_type = request.POST.get("clause_type", "")
         if clause_type not in {c.code for c in ClauseType.objects.all()}:

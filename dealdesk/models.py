@@ -402,3 +402,22 @@ class DealContact(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.contact.name} ({self.role or 'contact'})"
+
+
+class DealTermsEdit(models.Model):
+    """One change a person made to a deal's priced lines or clauses. Segregation of duties
+    bars every one of them from deciding on the deal, not only the last (dealdesk/roles.py)."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="terms_edits")
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=255)
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["edited_at", "pk"]
+        indexes = [models.Index(fields=["deal", "editor"], name="deal_terms_edit_editor_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.editor} edited {self.deal}: {self.what}"

@@ -35,6 +35,7 @@ NEXT_STEP: dict[tuple[str, str], str] = {
     ("approvals.approvalrequest", "rejected"): "approvals.tasks.evaluate_after_decision",
     ("contracts.contractversion", "approved"): "approvals.tasks.evaluate_after_contract",
     ("contracts.contractversion", "superseded"): "approvals.tasks.evaluate_after_contract",
+    ("contracts.contractversion", "voided"): "approvals.tasks.evaluate_after_contract",
 }
 
 

@@ -42,6 +42,8 @@ ROLE_PERMISSIONS = {
         "audit.view_auditevent",
     ],
     "Executive": [*VIEW_ALL, "dealdesk.request_deal_changes"],
+    # The policy's top tier: distinct from Executive so one person cannot pass both steps.
+    "CFO": [*VIEW_ALL, "dealdesk.request_deal_changes"],
     "Sales": _perms(["account", "contact", "product", "deal", "dealline", "dealcontact"], ["view"]),
     # Every view permission of every app and nothing else; apps migrated later are added by
     # dealdesk.roles.grant_auditor_view_permissions.

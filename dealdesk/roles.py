@@ -10,6 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
@@ -24,6 +26,7 @@ class Role(StrEnum):
     LEGAL = "Legal"
     FINANCE = "Finance"
     EXECUTIVE = "Executive"
+    CFO = "CFO"
     SALES = "Sales"
     AUDITOR = "Auditor"
 
@@ -37,16 +40,40 @@ def sees_all_deals(user: AbstractBaseUser) -> bool:
     return user.has_perm("dealdesk.view_all_deals")
 
 
-def check_segregation_of_duties(*, user: AbstractBaseUser, deal: Deal) -> None:
-    """Nobody decides on a deal they own or whose priced lines or clauses they last edited.
+def owner_unmapped(deal: Deal) -> str:
+    """Why nobody may decide on `deal` yet, when its CRM owner maps to no Dealdesk user ("" if
+    it does). The sync then makes its own service user the owner: owning nothing, that would
+    let the real owner (whoever they are here) approve their own deal."""
+    if (
+        not get_user_model()
+        .objects.filter(pk=deal.owner_id, username=settings.CRM_SYNC_USERNAME)
+        .exists()
+    ):
+        return ""
+    return (
+        f"deal {deal.pk}'s CRM owner is mapped to no Dealdesk user: map it (admin → CRM "
+        "owners) and Deal Desk assigns the owner before anyone decides on the deal"
+    )
 
-    Later issues (approvals, legal review) call this before any decision on a deal.
+
+def check_segregation_of_duties(*, user: AbstractBaseUser, deal: Deal) -> None:
+    """Nobody decides on a deal they own or whose priced lines or clauses they ever edited,
+    nor on a deal whose owner is unknown.
+
+    Approvals and legal review call this before any decision on a deal.
     """
+    if unmapped := owner_unmapped(deal):
+        raise SegregationOfDutiesError(unmapped)
     if deal.owner_id is not None and deal.owner_id == user.pk:
         raise SegregationOfDutiesError(f"{user} owns deal {deal.pk} and cannot decide on it")
-    if deal.terms_edited_by_id is not None and deal.terms_edited_by_id == user.pk:
+    if deal.terms_edited_by_id == user.pk:
         raise SegregationOfDutiesError(
             f"{user} last edited the lines or clauses of deal {deal.pk} and cannot decide on it"
+        )
+    # Every editor, not only the last: a later edit by someone else must not clear them.
+    if deal.terms_edits.filter(editor=user).exists():
+        raise SegregationOfDutiesError(
+            f"{user} edited the lines or clauses of deal {deal.pk} and cannot decide on it"
         )
 
 
@@ -63,6 +90,8 @@ def navigation_for(user: AbstractBaseUser) -> list[tuple[str, str]]:
         items.append(("Catalog", reverse("admin:dealdesk_product_changelist")))
     if user.is_staff and user.has_perm("audit.view_auditevent"):
         items.append(("Audit log", reverse("admin:audit_auditevent_changelist")))
+    if user.has_perm("auth.view_user"):
+        items.append(("Access review", reverse("access-review")))
     if user.is_staff:
         items.append(("Admin", reverse("admin:index")))
     return items

@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,7 +13,7 @@ from django.shortcuts import get_object_or_404
 
 from audit.actions import action_label
 from audit.selectors import audit_events_for
-from dealdesk.models import Deal, DealLine
+from dealdesk.models import AMOUNT, Deal, DealLine
 from dealdesk.paging import sorted_by
 from dealdesk.pricing import DealTerms, LineInput, PricingError, PricingResult, price_deal
 from dealdesk.roles import sees_all_deals
@@ -123,7 +124,7 @@ def deal_pricing(deal: Deal, lines: Sequence[DealLine]) -> PricingResult:
         term_months=deal.term_months,
         billing_frequency=deal.billing_frequency,
     )
-    return price_deal(
+    result = price_deal(
         terms,
         [
             LineInput(
@@ -138,6 +139,23 @@ def deal_pricing(deal: Deal, lines: Sequence[DealLine]) -> PricingResult:
             for line in lines
         ],
     )
+    _check_totals_fit(result)
+    return result
+
+
+# A deal's stored totals (dealdesk/models.py AMOUNT): lines that each fit their columns can
+# still multiply past them over a term, and the database would refuse the save.
+_AMOUNT_LIMIT = Decimal(10) ** (AMOUNT["max_digits"] - AMOUNT["decimal_places"])
+
+
+def _check_totals_fit(result: PricingResult) -> None:
+    for name in ("lines_total", "tcv", "acv", "arr", "first_year_value"):
+        value = getattr(result, name)
+        if abs(value) >= _AMOUNT_LIMIT:
+            raise PricingError(
+                f"{name.replace('_', ' ')} {value:,f} {result.currency} is beyond what a deal "
+                f"can hold (less than {_AMOUNT_LIMIT:,f}): check the quantities and prices"
+            )
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from audit.services import audit_record_many, record_change
 from dealdesk import pipeline
 from dealdesk.bulk import bulk_insert_with_history
 from dealdesk.models import (
+    MANAGE_PERM,
     Account,
     Contact,
     Deal,
@@ -31,6 +32,7 @@ from dealdesk.models import (
     DealLine,
     DealPattern,
     DealState,
+    DealTermsEdit,
     Product,
 )
 from dealdesk.patterns import DealFacts, LineFacts, classify
@@ -301,12 +303,42 @@ PERSON_ACTIONS: dict[str, DealTransitionService] = {
 
 @transaction.atomic
 def deal_record_terms_edit(*, deal_id: int, actor: AbstractBaseUser, reason: str) -> Deal:
-    """Whoever changes a deal's priced lines or clauses is remembered, so they cannot
-    approve it (dealdesk/roles.py, segregation of duties). Recorded in history."""
+    """Whoever changes a deal's priced lines or clauses is remembered, every one of them, so
+    none can approve it (dealdesk/roles.py, segregation of duties). Recorded in history."""
     deal = _locked(deal_id)
     deal.terms_edited_by = actor
     deal._history_user, deal._change_reason = actor, reason
     deal.save()
+    edit = DealTermsEdit(deal=deal, editor=actor, what=reason[:255])
+    edit._history_user, edit._change_reason = actor, reason
+    edit.save()
+    return deal
+
+
+@transaction.atomic
+def deal_assign_owner(
+    *, deal_id: int, owner: AbstractBaseUser, actor: AbstractBaseUser, reason: str
+) -> Deal:
+    """Deal Desk names a deal's owner, above all one whose CRM owner maps to no user (until
+    then nobody may decide on it: dealdesk/roles.py)."""
+    deal = _locked(deal_id)
+    if not actor.has_perm(MANAGE_PERM):
+        raise PermissionDenied(f"{actor} may not assign deal owners")
+    if not reason.strip():
+        raise ReasonRequired("a reason is required to assign a deal's owner")
+    service_users = (settings.CRM_SYNC_USERNAME, settings.PIPELINE_USERNAME)
+    if not owner.is_active or owner.get_username() in service_users:
+        raise ValueError(f"{owner} is not a person who can own a deal")
+    before = {"owner": deal.owner.get_username()}
+    deal.owner = owner
+    record_change(
+        deal,
+        actor=actor,
+        action=Action.DEAL_OWNER_ASSIGNED,
+        before=before,
+        after={"owner": owner.get_username()},
+        reason=reason,
+    )
     return deal
 
 

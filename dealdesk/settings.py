@@ -4,18 +4,32 @@ Defaults make a laptop work offline: SQLite under var/, tasks run in-process, co
 Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and friends.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# A laptop keeps its own settings in .env (`make install` writes DEBUG=true there, so every
+# manage.py command runs as the laptop it is); the real environment wins, and production has
+# no such file.
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key only ever serves a laptop; `check --deploy` fails loudly on it.
-SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dealdesk-local-only-key")
+# The fallback key only ever serves a laptop (DEBUG=true): sessions, password-reset links and
+# signed values forged with a key anyone can read would pass, so production refuses to start.
+LOCAL_ONLY_SECRET_KEY = "django-insecure-dealdesk-local-only-key"  # noqa: S105 - public on purpose
+SECRET_KEY = env.str("SECRET_KEY", default=LOCAL_ONLY_SECRET_KEY)
+if not DEBUG and SECRET_KEY == LOCAL_ONLY_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set: with DEBUG=false Dealdesk needs its own secret key "
+        "(docs/deployment.md). A laptop runs with DEBUG=true."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -29,12 +43,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "audit",
     "dealdesk.integrations",
     "dealdesk",
     "contracts",
     "approvals",
     "billing",
+    "dealdesk.security",
 ]
 
 MIDDLEWARE = [
@@ -44,12 +62,23 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session given a TOTP code?
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a login; views that do not are marked with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Approvers' short idle session, then two-factor before any page (dealdesk/security).
+    "dealdesk.security.middleware.ApproverIdleTimeoutMiddleware",
+    "dealdesk.security.middleware.TwoFactorMiddleware",
+    # A NUL or other control character in a form or query string: 400 with a message.
+    "dealdesk.middleware.RefuseControlCharactersMiddleware",
+    # SQLite's "database is locked" after the busy timeout: 503 "try again", not a 500.
+    "dealdesk.middleware.DatabaseBusyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user as history_user on every django-simple-history row.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dealdesk.urls"
@@ -76,7 +105,14 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'd
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the dev server, a worker and a command share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Take the write lock at BEGIN: a deferred transaction that reads then writes
+            # fails at once with "database is locked" when another writer got in between;
+            # an immediate one waits its turn (up to the timeout).
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 elif env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
     # Server-side binding lets psycopg prepare a statement a connection runs again and again
@@ -100,6 +136,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes) checks every login before the password does.
+AUTHENTICATION_BACKENDS = [
+    "dealdesk.security.backends.WebLoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# locked out for LOGIN_COOLOFF_MINUTES; a successful login before that starts the count anew.
+# Per pair, not per username alone: a stranger cannot lock a colleague out from elsewhere.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# Approvers' sessions end after this long without a request; other users keep the normal age.
+APPROVER_SESSION_IDLE_MINUTES = env.int("APPROVER_SESSION_IDLE_MINUTES", default=30)
+# Two-factor (TOTP, django-otp): anyone may turn it on; with REQUIRE_2FA approvers and staff
+# must set it up and give a code each login before any page opens.
+REQUIRE_2FA = env.bool("REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Dealdesk")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "deal-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -243,9 +298,25 @@ CONTRACT_PROVIDER = {
 
 # Approvals (issue 5): requests waiting longer than the SLA are reminded daily.
 APPROVAL_SLA_HOURS = env.int("APPROVAL_SLA_HOURS", default=24)
+# A delegation hands on a group's authority for a holiday, not for good: its longest span.
+APPROVAL_DELEGATION_MAX_DAYS = env.int("APPROVAL_DELEGATION_MAX_DAYS", default=30)
 CELERY_BEAT_SCHEDULE["approvals-reminder-daily"] = {
     "task": "approvals.remind",
     "schedule": crontab(hour=env.int("APPROVAL_REMINDER_HOUR", default=8), minute=0),
+}
+
+# Audit (issue 12, docs/audit.md): the key of every event's HMAC, held outside the database
+# (unset: a laptop, DEBUG=true, uses a named public key); where the chain head is anchored.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
+if not DEBUG and not AUDIT_CHAIN_KEY:
+    raise ImproperlyConfigured(
+        "AUDIT_CHAIN_KEY is not set: with DEBUG=false the audit log needs its own HMAC key, "
+        "kept outside the database (docs/audit.md). A laptop runs with DEBUG=true."
+    )
+AUDIT_ANCHOR_URL = env.str("AUDIT_ANCHOR_URL", default=(VAR_DIR / "audit-anchors.jsonl").as_uri())
+CELERY_BEAT_SCHEDULE["audit-anchor-hourly"] = {
+    "task": "audit.anchor",
+    "schedule": crontab(minute=0),
 }
 
 LOGGING = {
@@ -260,5 +331,7 @@ LOGGING = {
         # Not quieter: contracts.rendering reads its missing-glyph warnings.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Its version banner at every start; lockouts are warnings and still show.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -3,16 +3,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from dealdesk import views
+from dealdesk import access_review, owner_views, views
 from dealdesk.crm import views as crm_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="deal-list"), name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("dealdesk.security.urls")),
     path("admin/", admin.site.urls),
     path("deals/", views.deal_list, name="deal-list"),
     path("deals/<int:pk>/", views.deal_detail, name="deal-detail"),
+    path("deals/<int:pk>/owner/", owner_views.deal_owner_assign, name="deal-owner-assign"),
     path("deals/<int:pk>/<slug:action>/", views.deal_action, name="deal-action"),
     path("crm/", crm_views.crm_sync_page, name="crm-sync"),
     path("crm/sync-now/", crm_views.crm_sync_now, name="crm-sync-now"),
@@ -21,5 +23,6 @@ urlpatterns = [
     ),
     path("contracts/", include("contracts.urls")),
     path("approvals/", include("approvals.urls")),
+    path("access-review/", access_review.access_review, name="access-review"),
     path("", include("dealdesk.integrations.urls")),
 ]

@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from dealdesk import selectors, services
-from dealdesk.forms import DealFilterForm, ReasonForm, ResumeForm
+from dealdesk.forms import DealFilterForm, ReasonForm, ResumeForm, first_error
 from dealdesk.models import Deal
 from dealdesk.paging import CappedPaginator
 from dealdesk.pricing import PricingError
@@ -78,6 +79,24 @@ def list_queries(request: HttpRequest) -> tuple[str, str]:
     return query.urlencode(), sort_query.urlencode()
 
 
+def safe_next_url(request: HttpRequest, fallback: str) -> str:
+    """The page the request names in `next` if it is one of ours, else `fallback`. `next`
+    comes from the request: anything off-site (`https://evil.example`, `//evil.example`,
+    `javascript:`) would make our domain an open redirect."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    """After a POST: back to the page that sent it (see safe_next_url). Not `redirect()`:
+    it would read a bare word in `next` as a URL name to reverse (a 500 when it is none)."""
+    return HttpResponseRedirect(safe_next_url(request, fallback))
+
+
 def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deal = selectors.deal_get(user=request.user, pk=pk)
     lines = selectors.deal_lines(deal=deal)
@@ -124,7 +143,7 @@ def deal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in PAGE_ACTIONS and action != "resume":
         raise PermissionDenied(f"{action} is not an action of this page")
     if not form.is_valid():
-        messages.error(request, "Say why: a reason is required.")
+        messages.error(request, first_error(form))
         return redirect(deal_detail, pk=deal.pk)
     try:
         if action == "resume":

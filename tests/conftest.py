@@ -21,6 +21,29 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """Put back what the data migrations installed (deal patterns, roles, clause library,
+    approval policy) before each transactional test: the one before it ended with a flush,
+    which empties every table, so without this a test passes or fails by its place in the run."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction", False)) or (
+        not {"transactional_db", "live_server"}.isdisjoint(request.fixturenames)
+    )
+    if not transactional:
+        return
+    from django.apps import apps
+
+    from approvals.reference_data import install_approval_reference_data
+    from contracts.reference_data import install_contract_reference_data
+    from dealdesk.reference_data import install_reference_data
+
+    request.getfixturevalue("transactional_db")
+    install_reference_data(apps)
+    install_contract_reference_data(apps)
+    install_approval_reference_data(apps)
+
+
 @pytest.fixture
 def make_user(db):
     """make_user("Deal Desk") → a user in that group (or none), logged-in ready."""

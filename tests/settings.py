@@ -3,6 +3,15 @@
 Everything else still comes from the environment (DATABASE_URL selects PostgreSQL in CI).
 """
 
+import os
+
+# Tests run with DEBUG off, where dealdesk.settings refuses its laptop key: give the run (and
+# the worker processes it starts, which inherit the environment) a key of its own.
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-any-deployment")
+# Tests run as production does (DEBUG off), whatever a laptop's .env says.
+os.environ["DEBUG"] = "false"
+os.environ.setdefault("AUDIT_CHAIN_KEY", "tests-only-audit-chain-key-not-for-any-deployment")
+
 from dealdesk.settings import *  # noqa: F403
 from dealdesk.settings import STORAGES
 
@@ -19,3 +28,6 @@ STORAGES = {
 }
 # PBKDF2's deliberate slowness costs ~0.3 s a user; tests need no brute-force resistance.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Test databases' anchors never mix with a laptop's var/audit-anchors.jsonl; tests/audit
+# points each test at its own file.
+AUDIT_ANCHOR_URL = "file:///nonexistent/dealdesk-test-audit-anchors.jsonl"

@@ -9,6 +9,9 @@ from approvals.selectors import (
     reapproval_changes,
 )
 from contracts.selectors import current_version
+from dealdesk.models import MANAGE_PERM
+from dealdesk.owner_views import OwnerForm
+from dealdesk.roles import owner_unmapped
 
 register = template.Library()
 
@@ -23,9 +26,12 @@ def approvals_panel(context, deal):
     for request in requests:
         # The re-approval view: what changed since this group last granted the deal.
         request.changes = reapproval_changes(request) if request.state == "pending" else []
+    unmapped = owner_unmapped(deal) if visible else ""
     return {
         "visible": visible,
         "deal": deal,
+        "owner_unmapped": unmapped,
+        "owner_form": OwnerForm() if unmapped and user.has_perm(MANAGE_PERM) else None,
         "gate_run": latest_gate_run(version) if version else None,
         "requests": requests,
         "acting_for": groups_acting_for(user) if visible else set(),

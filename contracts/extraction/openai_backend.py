@@ -12,6 +12,7 @@ from typing import Any
 import openai
 from django.conf import settings
 from openai.lib._parsing import type_to_response_format_param
+from openai.types.chat import ChatCompletion
 
 from contracts.extraction.base import ExtractionError, ProposedClause
 from contracts.taxonomy import ExtractedClauses
@@ -27,6 +28,8 @@ summary. Prices, discounts and quantities are never clauses.
 Each clause's "quote" must be copied character for character from the notes."""
 
 RESPONSE_FORMAT = type_to_response_format_param(ExtractedClauses)
+# How much of a bad answer the error (and so the draft's fallback reason) quotes.
+ERROR_EXCERPT = 200
 
 
 class OpenAIExtractor:
@@ -60,14 +63,30 @@ class OpenAIExtractor:
             raise ExtractionError(
                 f"LLM refused the request: HTTP {exc.status_code}", retryable=exc.status_code >= 500
             ) from exc
-        try:
-            content = completion.choices[0].message.content or ""
-            clauses = json.loads(content)["clauses"]
-        except (IndexError, KeyError, TypeError, ValueError) as exc:
+        except (openai.APIResponseValidationError, ValueError) as exc:
+            # A 200 whose body does not parse (cut off mid-JSON): asking again is no cure.
             raise ExtractionError(
-                f"LLM answer is not the schema's JSON: {exc}", retryable=False
+                f"LLM answer is not JSON: {str(exc)[:ERROR_EXCERPT]}", retryable=False
             ) from exc
-        if not isinstance(clauses, list):
-            raise ExtractionError("LLM answer has no clause list", retryable=False)
-        # Items are checked one by one by the validator: a bad item loses only itself.
-        return clauses
+        return _clauses_of(completion)
+
+
+def _clauses_of(completion: Any) -> list[ProposedClause | Any]:
+    """The clause list of a completion, or a non-retryable error for any other answer."""
+    # The SDK hands back a non-JSON body (an HTML error page a proxy sent with 200) as a str.
+    if not isinstance(completion, ChatCompletion):
+        raise ExtractionError(
+            f"LLM answer is not a chat completion: {str(completion)[:ERROR_EXCERPT]!r}",
+            retryable=False,
+        )
+    try:
+        content = completion.choices[0].message.content or ""
+        clauses = json.loads(content)["clauses"]
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        raise ExtractionError(
+            f"LLM answer is not the schema's JSON: {str(exc)[:ERROR_EXCERPT]}", retryable=False
+        ) from exc
+    if not isinstance(clauses, list):
+        raise ExtractionError("LLM answer has no clause list", retryable=False)
+    # Items are checked one by one by the validator: a bad item loses only itself.
+    return clauses

@@ -1,6 +1,7 @@
 """What the sync asks of a CRM, and the one error type every backend raises."""
 
 import queue
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ class CRMQuery:
 
 
 class CRMBackend(Protocol):
+    # The ids this CRM hands out: the sync quarantines a record with any other, and never
+    # asks for one (a path character or an odd length must reach no query and no file).
+    ids: re.Pattern[str]
+
     def describe(self, object_name: str) -> frozenset[str] | None:
         """The object's field names and relationship names (`Contact` for `Contact.Name`),
         or None when the backend cannot tell (a file bundle has no schema)."""

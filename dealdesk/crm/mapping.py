@@ -4,15 +4,28 @@ Pure functions: no queries. The sync looks up accounts, owners and products per 
 passes them in; `query_fields` asks the backend for the org's schema once per run.
 """
 
+import hashlib
+import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
 from dealdesk.crm.base import CRMBackend, CRMError
-from dealdesk.models import Account, BillingFrequency, Contact, Currency, Deal, DealContact, Product
+from dealdesk.crm.file import parse_modstamp
+from dealdesk.models import (
+    Account,
+    BillingFrequency,
+    Contact,
+    Currency,
+    Deal,
+    DealContact,
+    DealLine,
+    Product,
+)
 
 OBJECT_FIELDS = {
     "Account": [
@@ -155,10 +168,155 @@ class Mapped:
     reasons: list[str] = field(default_factory=list)
 
 
+# Ids the sync reads from each object's records, and whether one may be empty; a record's
+# own Id is always required.
+REFERENCES = {
+    "Opportunity": {"AccountId": False, "OwnerId": True},
+    "OpportunityLineItem": {"OpportunityId": True},
+    "OpportunityContactRole": {"OpportunityId": True, "ContactId": False},
+}
+# Flags the sync branches on, and whether null reads as false (an export may leave one out);
+# a won flag must be said.
+BOOLEANS = {
+    "Opportunity": {"IsWon": False},
+    "Product2": {"IsActive": True},
+    "OpportunityContactRole": {"IsPrimary": True},
+}
+DUPLICATE = "duplicate id in one batch"
+
+
+def is_crm_id(value, ids: re.Pattern[str]) -> bool:
+    """`value` is an id as the CRM hands them out (`CRMBackend.ids`)."""
+    return isinstance(value, str) and ids.fullmatch(value) is not None
+
+
+def quarantine_key(crm_id, ids: re.Pattern[str]) -> str:
+    """The key a record is quarantined under: its id, or for an id the CRM never hands out
+    (a path, a number, any length) a digest that fits the column and matches no real id."""
+    if is_crm_id(crm_id, ids):
+        return crm_id
+    return "#" + hashlib.sha256(repr(crm_id).encode()).hexdigest()[:17]
+
+
+def storable(value):
+    """A record as a JSON column on PostgreSQL takes it: NaN and Infinity (valid in the
+    payload, refused by jsonb) as text, NUL characters (refused in any text) replaced."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
+
+
+@dataclass
+class Rejected:
+    """Records quarantined before mapping: under `key`, with `raw` to keep (one record, or
+    every copy of a duplicate id) and `records` copies counted."""
+
+    key: str
+    raw: dict | list
+    reasons: list[str]
+    records: int = 1
+    opportunity_id: str = ""  # a line's or contact role's deal, when it names a valid one
+
+
+@dataclass
+class Screened:
+    good: list[dict] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    newest: datetime | None = None  # the newest SystemModstamp that parsed
+
+
+def _envelope(
+    record: dict,
+    ids: re.Pattern[str],
+    references: tuple[tuple[str, bool], ...],
+    flags: tuple[tuple[str, bool], ...],
+    reasons: list[str],
+) -> datetime | None:
+    """What the sync relies on before mapping (ids, stamp, flags); the record's stamp.
+    Runs for every record fetched: plain comparisons, no objects built for a good one."""
+    fullmatch = ids.fullmatch
+    crm_id = record.get("Id")
+    if type(crm_id) is not str or fullmatch(crm_id) is None:
+        reasons.append(f"invalid id: Id = {crm_id!r:.80}")
+    for name, required in references:
+        value = record.get(name)
+        if (required or value not in (None, "")) and (
+            type(value) is not str or fullmatch(value) is None
+        ):
+            reasons.append(f"invalid id: {name} = {value!r:.80}")
+    for name, null_is_false in flags:
+        value = record.get(name)
+        if value is not True and value is not False and not (null_is_false and value is None):
+            reasons.append(f"{name} = {value!r:.80} is not a boolean")
+    try:
+        return parse_modstamp(record.get("SystemModstamp"))
+    except ValueError:
+        reasons.append(f"unparseable SystemModstamp: {record.get('SystemModstamp')!r:.80}")
+        return None
+
+
+def screen(object_name: str, records: list[dict], ids: re.Pattern[str]) -> Screened:
+    """Split one batch into records fit to map and those quarantined before mapping: a
+    malformed id, stamp or flag, and every copy of an id that comes twice (which copy is the
+    CRM's truth cannot be told, so neither is taken)."""
+    screened = Screened()
+    copies: dict[str, list[dict]] = defaultdict(list)
+    references = tuple(REFERENCES.get(object_name, {}).items())
+    flags = (("IsDeleted", True), *BOOLEANS.get(object_name, {}).items())
+    for record in records:
+        reasons: list[str] = []
+        if not isinstance(record, dict):
+            screened.rejected.append(
+                Rejected(quarantine_key(record, ids), record, ["not a record"])
+            )
+            continue
+        stamp = _envelope(record, ids, references, flags, reasons)
+        if stamp is not None:
+            screened.newest = max(screened.newest or stamp, stamp)
+        opportunity_id = record.get("OpportunityId")
+        if reasons:
+            screened.rejected.append(
+                Rejected(
+                    quarantine_key(record.get("Id"), ids),
+                    record,
+                    reasons,
+                    opportunity_id=opportunity_id if is_crm_id(opportunity_id, ids) else "",
+                )
+            )
+        else:
+            copies[record["Id"]].append(record)
+    for crm_id, same in copies.items():
+        if len(same) == 1:
+            screened.good.append(same[0])
+        else:
+            screened.rejected.append(
+                Rejected(
+                    crm_id,
+                    same,
+                    [DUPLICATE],
+                    records=len(same),
+                    opportunity_id=same[0].get("OpportunityId") or "",
+                )
+            )
+    return screened
+
+
 def _text(record: dict, name: str, max_length: int, out: Mapped, *, required=False) -> str:
-    value = record.get(name) or ""
+    value = record.get(name)
+    if value is None:
+        value = ""
     if not isinstance(value, str):
-        value = str(value)
+        # A number or a list where text belongs is a broken record, not text to print.
+        out.reasons.append(f"not text: {name} = {value!r:.80}")
+        return ""
+    if "\x00" in value:  # PostgreSQL refuses it in any text column
+        out.reasons.append(f"NUL character in {name}")
     if required and not value.strip():
         out.reasons.append(f"missing {name}")
     if len(value) > max_length:
@@ -177,7 +335,9 @@ def _date(record: dict, name: str, out: Mapped, *, required=False) -> date | Non
             out.reasons.append(f"missing {name}")
         return None
     try:
-        return date.fromisoformat(str(value))
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return date.fromisoformat(value)
     except ValueError:
         out.reasons.append(f"unparseable date: {name} = {value!r}")
         return None
@@ -191,6 +351,37 @@ def _decimal(value) -> Decimal | None:
     except InvalidOperation:
         return None
     return number if number.is_finite() else None
+
+
+def _number(record: dict, name: str, column, out: Mapped) -> Decimal | None:
+    """A CRM number as `column` (a DecimalField) holds it exactly; None when it is missing.
+    NaN, Infinity and text are reasons, and so is a number the column would round or cannot
+    hold: a quantity is never silently rounded to fit."""
+    value = record.get(name)
+    if value is None:
+        return None
+    number = _decimal(value)
+    if number is None:
+        out.reasons.append(f"not a number: {name} = {value!r:.80}")
+        return None
+    whole_digits = column.max_digits - column.decimal_places
+    if abs(number) >= Decimal(10) ** whole_digits:
+        out.reasons.append(
+            f"{name} = {value!r:.80} is beyond the column (at most {whole_digits} digits "
+            "before the point)"
+        )
+        return None
+    if number != number.quantize(Decimal(1).scaleb(-column.decimal_places)):
+        out.reasons.append(
+            f"{name} = {value!r:.80} has more than {column.decimal_places} decimal places: "
+            "it would be rounded"
+        )
+        return None
+    return number
+
+
+def _column(model, name: str):
+    return model._meta.get_field(name)
 
 
 def _whole(value, low: int, high: int) -> int | None:
@@ -215,14 +406,14 @@ def map_account(record: dict) -> Mapped:
 
 def account_currency(record: dict) -> str:
     currency = record.get(settings.CRM_FIELDS["currency"] or "-")
-    return currency if currency in CURRENCIES else Currency.USD
+    return currency if isinstance(currency, str) and currency in CURRENCIES else Currency.USD
 
 
 def map_product(record: dict) -> Mapped:
     out = Mapped()
     out.values["sku"] = _text(record, "ProductCode", _max(Product, "sku"), out, required=True)
     out.values["name"] = _text(record, "Name", _max(Product, "name"), out, required=True)
-    out.values["active"] = bool(record.get("IsActive"))
+    out.values["active"] = record.get("IsActive") is True  # a boolean or null: see BOOLEANS
     return out
 
 
@@ -242,7 +433,7 @@ def map_opportunity(
     currency = record.get(names["currency"]) if names["currency"] else None
     if currency is None:
         currency = account[1] if account else Currency.USD
-    if currency not in CURRENCIES:
+    if not isinstance(currency, str) or currency not in CURRENCIES:
         out.reasons.append(f"currency mismatch: {currency!r} is not a currency Dealdesk bills in")
     v["currency"] = currency
     v["close_date"] = _date(record, "CloseDate", out)
@@ -262,7 +453,7 @@ def map_opportunity(
     if v["payment_terms"] is None:
         out.reasons.append(f"unparseable term: {names['payment_terms']} = {terms!r}")
     v["ae_notes"] = _text(record, names["notes"], settings.CRM_MAX_NOTES_LENGTH, out)
-    v["crm_amount"] = _decimal(record.get("Amount"))
+    v["crm_amount"] = _number(record, "Amount", _column(Deal, "crm_amount"), out)
     return out
 
 
@@ -270,7 +461,7 @@ def map_line(record: dict, *, products: dict[str, Product], currency: str) -> Ma
     """One OpportunityLineItem of a deal in `currency`; `products` by SKU."""
     out = Mapped()
     v = out.values
-    sku = record.get("ProductCode") or ""
+    sku = _text(record, "ProductCode", _max(Product, "sku"), out)
     product = products.get(sku)
     if product is None:
         out.reasons.append(f"unknown SKU {sku or '(none)'}")
@@ -283,16 +474,23 @@ def map_line(record: dict, *, products: dict[str, Product], currency: str) -> Ma
     v["product_id"] = product.pk if product else None
     quantity = _decimal(record.get("Quantity"))
     if quantity is None or quantity <= 0:
-        out.reasons.append(f"quantity must be > 0 (got {record.get('Quantity')!r})")
+        out.reasons.append(f"quantity must be > 0 (got {record.get('Quantity')!r:.80})")
+    else:
+        quantity = _number(record, "Quantity", _column(DealLine, "quantity"), out)
     v["quantity"] = quantity
     # UnitPrice is the sales price per unit per billing interval; Discount applies on top.
-    v["list_unit_price"] = _decimal(record.get("UnitPrice"))
-    if v["list_unit_price"] is None or v["list_unit_price"] < 0:
-        out.reasons.append(f"missing price: UnitPrice = {record.get('UnitPrice')!r}")
+    reasons = len(out.reasons)
+    v["list_unit_price"] = _number(record, "UnitPrice", _column(DealLine, "list_unit_price"), out)
+    if len(out.reasons) == reasons and (v["list_unit_price"] is None or v["list_unit_price"] < 0):
+        out.reasons.append(f"missing price: UnitPrice = {record.get('UnitPrice')!r:.80}")
     discount = record.get("Discount")
-    v["discount_pct"] = Decimal(0) if discount is None else _decimal(discount)
-    if v["discount_pct"] is None or not 0 <= v["discount_pct"] <= 100:
-        out.reasons.append(f"unparseable term: Discount = {discount!r} (0-100 %)")
+    v["discount_pct"] = _decimal(discount)
+    if discount is None:
+        v["discount_pct"] = Decimal(0)
+    elif v["discount_pct"] is None or not 0 <= v["discount_pct"] <= 100:
+        out.reasons.append(f"unparseable term: Discount = {discount!r:.80} (0-100 %)")
+    else:
+        v["discount_pct"] = _number(record, "Discount", _column(DealLine, "discount_pct"), out)
     segment_field = settings.CRM_FIELDS["segment_index"]
     segment = record.get(segment_field)
     v["segment_index"] = 1 if segment is None else _whole(segment, 1, 50)
@@ -301,14 +499,21 @@ def map_line(record: dict, *, products: dict[str, Product], currency: str) -> Ma
     return out
 
 
-def map_contact_role(record: dict) -> dict:
+def map_contact_role(record: dict) -> Mapped:
     """An OpportunityContactRole with a ContactId, as a deal keeps it: the contact's CRM id,
     name and e-mail (the nested Contact), the role and whether it is the primary one."""
+    out = Mapped()
     person = record.get("Contact") or {}
-    return {
+    if not isinstance(person, dict):
+        out.reasons.append(f"not a record: Contact = {person!r:.80}")
+        person = {}
+    contact = {f"Contact.{k}": v for k, v in person.items()}
+    name = _text(contact, "Contact.Name", _max(Contact, "name"), out)
+    out.values = {
         "contact": record["ContactId"],
-        "name": (person.get("Name") or record["ContactId"])[: _max(Contact, "name")],
-        "email": (person.get("Email") or "")[: _max(Contact, "email")],
-        "role": (record.get("Role") or "")[: _max(DealContact, "role")],
-        "is_primary": bool(record.get("IsPrimary")),
+        "name": name or record["ContactId"],
+        "email": _text(contact, "Contact.Email", _max(Contact, "email"), out),
+        "role": _text(record, "Role", _max(DealContact, "role"), out),
+        "is_primary": record.get("IsPrimary") is True,  # a boolean or null: see BOOLEANS
     }
+    return out

@@ -9,6 +9,7 @@ backend instance, that is once per run) to check its configured fields and detec
 single-currency org (dealdesk/crm/mapping.py, `query_fields`).
 """
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -32,6 +33,8 @@ from dealdesk.integrations.retry import with_retries
 # SOQL's IN list in the query string stays below Salesforce's 16 KB URL limit at this many
 # 18-character ids (each about 27 characters once quoted and URL-encoded).
 IDS_PER_QUERY = 400
+# 15 letters and digits (case-sensitive), or 18 with the case-safe suffix.
+SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 
 class _RewritingAdapter(HTTPAdapter):
@@ -163,6 +166,8 @@ def soql(query: CRMQuery) -> str:
 
 
 class SalesforceBackend:
+    ids = SALESFORCE_ID
+
     def __init__(self, client_factory=_connect) -> None:
         self._connect = client_factory
         self._client = client_factory()

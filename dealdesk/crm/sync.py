@@ -8,13 +8,16 @@ A watermark moves only when its object's pass has finished, so a run that dies h
 leaves it where it was and the next run fetches those records again: the pages it had
 already written come back unchanged and cost nothing. Before the first query the org's
 schema is checked (`mapping.query_fields`): a missing field stops the run with nothing written.
+One bad record never stops a run: each page is screened first (`mapping.screen`: ids, stamp,
+flags, an id twice in one batch), then mapped, and what fails either is quarantined with its
+reason while the rest is written and the watermark moves on.
 """
 
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -27,18 +30,20 @@ from dealdesk import services
 from dealdesk.bulk import bulk_insert_with_history
 from dealdesk.crm import CRMBackend, CRMError, CRMQuery, crm_backend
 from dealdesk.crm.base import read_ahead
-from dealdesk.crm.file import parse_modstamp
 from dealdesk.crm.lock import sync_run_release, sync_run_start
 from dealdesk.crm.mapping import (
     DEAL_FIELDS,
     LINE_FIELDS,
     account_currency,
+    is_crm_id,
     map_account,
     map_contact_role,
     map_line,
     map_opportunity,
     map_product,
     query_fields,
+    screen,
+    storable,
 )
 from dealdesk.crm.models import CrmOwner, CrmWatermark, QuarantinedRecord, SyncRun
 from dealdesk.crm.services import (
@@ -64,6 +69,8 @@ from dealdesk.models import (
 # query of their own, after the deals they belong to.
 OBJECTS = ["Account", "Product2", "Opportunity", "OpportunityLineItem", "OpportunityContactRole"]
 SYNC_REASON = "CRM sync"
+# How a new deal held back by a child record names it.
+CHILD_LABELS = {"OpportunityLineItem": "line", "OpportunityContactRole": "contact role"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,11 @@ def _deal_rows(crm_ids: list[str], fields: list[str]) -> dict[str, DealRow]:
         crm_id: DealRow(pk, state, dict(zip(fields, values, strict=True)))
         for crm_id, pk, state, *values in rows
     }
+
+
+def _child_reason(object_name: str, crm_id: str, reasons: list[str]) -> str:
+    """Why a new deal waits, in its own quarantine reason: which child, and why."""
+    return f"{CHILD_LABELS[object_name]} {crm_id}: {'; '.join(reasons)}"
 
 
 @dataclass
@@ -179,19 +191,22 @@ class CrmSync:
         newest = None
         fields = self.fields[name]
         for page in read_ahead(self.backend.pages(CRMQuery(name, fields, since=since))):
-            self._page(name, page, handler)
-            stamps = [parse_modstamp(r["SystemModstamp"]) for r in page if r.get("SystemModstamp")]
-            if stamps:
-                newest = max(newest or stamps[0], *stamps)
+            stamp = self._page(name, page, handler)
+            if stamp is not None:
+                newest = max(newest or stamp, stamp)
         # Records quarantined earlier are asked for again: a fix in the CRM may not move
         # their SystemModstamp past the watermark (a line's fix, an account created since).
+        # Not those under a malformed id: Salesforce refuses the whole query for one
+        # (MALFORMED_ID).
         retry = sorted(
-            set(
+            crm_id
+            for crm_id in set(
                 QuarantinedRecord.objects.filter(object_name=name, resolved_at=None).values_list(
                     "crm_id", flat=True
                 )
             )
             - self.seen[name]
+            if is_crm_id(crm_id, self.backend.ids)
         )
         if retry:
             for page in read_ahead(self.backend.pages(CRMQuery(name, fields, ids=retry))):
@@ -202,12 +217,23 @@ class CrmSync:
             mark._history_user = self.actor
             mark.save()
 
-    def _page(self, name: str, page: list[dict], handler) -> None:
-        self.counts[name].fetched += len(page)
-        self.seen[name].update(r["Id"] for r in page)
+    def _page(self, name: str, page: list[dict], handler) -> datetime | None:
+        """Write one page; its newest SystemModstamp, for the watermark."""
+        counts = self.counts[name]
+        counts.fetched += len(page)
+        screened = screen(name, page, self.backend.ids)
+        keys = [r.key for r in screened.rejected]
+        self.seen[name].update(keys)
+        self.seen[name].update(r["Id"] for r in screened.good)
         with transaction.atomic():
-            self.quarantine = self._quarantine_entries(name, [r["Id"] for r in page])
-            handler(page)
+            self.quarantine = self._quarantine_entries(
+                name, [*keys, *(r["Id"] for r in screened.good)]
+            )
+            for rejected in screened.rejected:
+                counts.quarantined += rejected.records
+                self._quarantine(name, rejected.key, rejected.raw, rejected.reasons)
+            handler(screened.good)
+        return screened.newest
 
     def _quarantine_entries(self, name: str, crm_ids: list[str]) -> dict:
         """This page's quarantine rows by (object, CRM id); asks only for ids known to have one."""
@@ -217,32 +243,42 @@ class CrmSync:
         entries = QuarantinedRecord.objects.filter(object_name=name, crm_id__in=wanted)
         return {(name, q.crm_id): q for q in entries}
 
-    def _quarantine(self, name: str, record: dict, reasons: Iterable[str]) -> None:
-        self.counts[name].quarantined += 1
-        self.quarantined_now.add((name, record["Id"]))
+    def _quarantine(self, name: str, key: str, raw, reasons: Iterable[str]) -> None:
+        """Write (or keep) the record's quarantine entry; the caller counts it where the
+        record was fetched, so each object's counts add up to what it fetched."""
+        self.quarantined_now.add((name, key))
         reason = "; ".join(reasons)
-        entry = self.quarantine.get((name, record["Id"]))
+        raw = storable(raw)
+        entry = self.quarantine.get((name, key))
         if (
             entry is not None
             and entry.resolved_at is None
             and entry.reason == reason
-            and entry.raw == record
+            and entry.raw == raw
         ):
             return  # quarantined before for the same reason: nothing to write
-        entry = entry or QuarantinedRecord(object_name=name, crm_id=record["Id"])
-        entry.reason, entry.raw, entry.resolved_at = reason, record, None
+        entry = entry or QuarantinedRecord(object_name=name, crm_id=key)
+        entry.reason, entry.raw, entry.resolved_at = reason, raw, None
         entry._history_user, entry._change_reason = self.actor, "quarantined"
         entry.save()
-        self.quarantine[name, record["Id"]] = entry
-        self.quarantined.add((name, record["Id"]))
+        self.quarantine[name, key] = entry
+        self.quarantined.add((name, key))
 
     def _resolve(self, name: str, record: dict) -> None:
         entry = self.quarantine.get((name, record["Id"]))
         if entry is not None and entry.resolved_at is None:
             entry.resolved_at = timezone.now()
-            entry.raw = record
+            entry.raw = storable(record)
             entry._history_user, entry._change_reason = self.actor, "a good version arrived"
             entry.save()
+
+    def _count_childless(self, counts: Counts, name: str, record: dict) -> None:
+        """A line or contact role whose deal is not in Dealdesk: quarantined if this run
+        quarantined it when building a new deal, else not ours to import (skipped)."""
+        if (name, record["Id"]) in self.quarantined_now:
+            counts.quarantined += 1
+        else:
+            counts.skipped += 1
 
     def _write(self, model, new: list, changed: list, fields: list[str], counts: Counts) -> None:
         if new:
@@ -272,7 +308,8 @@ class CrmSync:
                 continue
             result = mapper(record)
             if result.reasons:
-                self._quarantine(name, record, result.reasons)
+                counts.quarantined += 1
+                self._quarantine(name, record["Id"], record, result.reasons)
                 continue
             self._resolve(name, record)
             mapped[key_of(record, result.values)] = (record, result.values)
@@ -369,7 +406,8 @@ class CrmSync:
                 continue
             result = map_opportunity(record, account_ids=account_ids, owner_ids=owner_ids)
             if result.reasons:
-                self._quarantine("Opportunity", record, result.reasons)
+                counts.quarantined += 1
+                self._quarantine("Opportunity", record["Id"], record, result.reasons)
                 continue
             if deal is None:
                 won[record["Id"]] = (record, result.values)
@@ -405,13 +443,8 @@ class CrmSync:
 
     def _create_deals(self, won: dict[str, tuple[dict, dict]], counts: Counts) -> None:
         """New won deals with their lines and contacts, fetched for just these opportunities."""
-        lines = self._children("OpportunityLineItem", list(won))
-        roles = self._children("OpportunityContactRole", list(won))
-        self.quarantine.update(
-            self._quarantine_entries(
-                "OpportunityLineItem", [r["Id"] for records in lines.values() for r in records]
-            )
-        )
+        lines, bad_lines = self._children("OpportunityLineItem", list(won))
+        roles, bad_roles = self._children("OpportunityContactRole", list(won))
         accounts = Account.objects.in_bulk({v["account_id"] for _, v in won.values()})
         users = {
             u.pk: u
@@ -419,15 +452,15 @@ class CrmSync:
                 pk__in={v["owner_id"] for _, v in won.values()}
             )
         }
-        contacts = self._contacts(roles, accounts, won)
+        contacts = self._contacts(roles, accounts, won, bad_roles)
         specs = []
         for crm_id, (record, values) in won.items():
-            line_specs, bad = [], []
+            line_specs, bad = [], bad_lines[crm_id]
             for line in lines[crm_id]:
                 result = map_line(line, products=self.products, currency=values["currency"])
                 if result.reasons:
-                    self._quarantine("OpportunityLineItem", line, result.reasons)
-                    bad.append(f"line {line['Id']}: {'; '.join(result.reasons)}")
+                    self._quarantine("OpportunityLineItem", line["Id"], line, result.reasons)
+                    bad.append(_child_reason("OpportunityLineItem", line["Id"], result.reasons))
                     continue
                 self._resolve("OpportunityLineItem", line)
                 v = result.values
@@ -441,9 +474,19 @@ class CrmSync:
                         crm_id=line["Id"],
                     )
                 )
+            held = []
             if bad:
-                # Half a deal would be priced wrong: it waits until every line is good.
-                self._quarantine("Opportunity", record, [f"{len(bad)} line(s) quarantined", *bad])
+                held += [f"{len(bad)} line(s) quarantined", *bad]
+            if bad_roles[crm_id]:
+                held += [
+                    f"{len(bad_roles[crm_id])} contact role(s) quarantined",
+                    *bad_roles[crm_id],
+                ]
+            if held:
+                # Half a deal would be priced wrong, or signed by the wrong people: it waits
+                # until every line and contact role is good.
+                counts.quarantined += 1
+                self._quarantine("Opportunity", crm_id, record, held)
                 continue
             self._resolve("Opportunity", record)
             fields = {f: v for f, v in values.items() if f not in ("account_id", "owner_id")}
@@ -461,24 +504,53 @@ class CrmSync:
         self.created_deals.update(s.crm_id for s in specs)
         counts.created += len(specs)
 
-    def _children(self, object_name: str, opportunity_ids: list[str]) -> dict[str, list[dict]]:
-        """The live records of `object_name` under these opportunities, by opportunity id."""
-        children = defaultdict(list)
+    def _children(
+        self, object_name: str, opportunity_ids: list[str]
+    ) -> tuple[dict[str, list[dict]], dict[str, list[str]]]:
+        """The live records of `object_name` under these opportunities, by opportunity id,
+        and why each of those that cannot be read was quarantined (written here; counted
+        in the object's own pass, where it is fetched)."""
         query = CRMQuery(
             object_name, self.fields[object_name], ids=opportunity_ids, id_field="OpportunityId"
         )
-        for page in self.backend.pages(query):
-            for record in page:
-                if not record.get("IsDeleted"):
-                    children[record["OpportunityId"]].append(record)
-        return children
+        # One batch: a record that comes twice across pages is as ambiguous as within one.
+        screened = screen(
+            object_name, [r for page in self.backend.pages(query) for r in page], self.backend.ids
+        )
+        self.quarantine.update(
+            self._quarantine_entries(
+                object_name,
+                [*(r.key for r in screened.rejected), *(r["Id"] for r in screened.good)],
+            )
+        )
+        children, bad = defaultdict(list), defaultdict(list)
+        for record in screened.good:
+            if not record.get("IsDeleted"):
+                children[record["OpportunityId"]].append(record)
+        for rejected in screened.rejected:
+            self._quarantine(object_name, rejected.key, rejected.raw, rejected.reasons)
+            bad[rejected.opportunity_id].append(
+                _child_reason(object_name, rejected.key, rejected.reasons)
+            )
+        return children, bad
 
-    def _contacts(self, roles, accounts, won) -> dict[str, list]:
-        """Contacts of the new deals' contact roles, created once each by CRM id."""
-        mapped = {
-            opp: [(r["Id"], map_contact_role(r)) for r in rs if r.get("ContactId")]
-            for opp, rs in roles.items()
-        }
+    def _contacts(self, roles, accounts, won, bad_roles: dict[str, list[str]]) -> dict[str, list]:
+        """Contacts of the new deals' contact roles, created once each by CRM id; a role that
+        cannot be read is quarantined and named in `bad_roles` under its deal."""
+        mapped = defaultdict(list)
+        for opp, records in roles.items():
+            for record in records:
+                if not record.get("ContactId"):
+                    continue
+                result = map_contact_role(record)
+                if result.reasons:
+                    self._quarantine("OpportunityContactRole", record["Id"], record, result.reasons)
+                    bad_roles[opp].append(
+                        _child_reason("OpportunityContactRole", record["Id"], result.reasons)
+                    )
+                    continue
+                self._resolve("OpportunityContactRole", record)
+                mapped[opp].append((record["Id"], result.values))
         existing = self._ensure_contacts(
             {
                 values["contact"]: (values, accounts[won[opp][1]["account_id"]])
@@ -521,7 +593,8 @@ class CrmSync:
         for record in page:
             deal = deals.get(record.get("OpportunityId"))
             if deal is None:
-                counts.skipped += 1  # a new deal's role, or a deal we do not import
+                # A new deal's role (quarantined with it, or not), or a deal we do not import.
+                self._count_childless(counts, "OpportunityContactRole", record)
                 continue
             role = existing.get(record["Id"])
             if record.get("IsDeleted") or not record.get("ContactId"):
@@ -530,7 +603,13 @@ class CrmSync:
                 else:
                     changes[record["OpportunityId"]].contacts[record["Id"]] = None
                 continue
-            values = map_contact_role(record)
+            result = map_contact_role(record)
+            if result.reasons:
+                counts.quarantined += 1
+                self._quarantine("OpportunityContactRole", record["Id"], record, result.reasons)
+                continue
+            self._resolve("OpportunityContactRole", record)
+            values = result.values
             if role is None:
                 role = unnamed.get((deal.pk, values["contact"], values["role"]))
                 if role is not None:
@@ -587,8 +666,8 @@ class CrmSync:
         for record in page:
             deal = deals.get(record.get("OpportunityId"))
             if deal is None:
-                if ("OpportunityLineItem", record["Id"]) not in self.quarantined_now:
-                    counts.skipped += 1  # a new deal's line, or a deal we do not import
+                # A new deal's line (quarantined with it, or not), or a deal we do not import.
+                self._count_childless(counts, "OpportunityLineItem", record)
                 continue
             line = existing.get(record["Id"])
             if record.get("IsDeleted"):
@@ -600,7 +679,8 @@ class CrmSync:
                 continue
             result = map_line(record, products=self.products, currency=deal.values["currency"])
             if result.reasons:
-                self._quarantine("OpportunityLineItem", record, result.reasons)
+                counts.quarantined += 1
+                self._quarantine("OpportunityLineItem", record["Id"], record, result.reasons)
                 continue
             self._resolve("OpportunityLineItem", record)
             values = result.values

@@ -17,8 +17,8 @@ from dealdesk.crm import services as crm_services
 from dealdesk.crm import tasks
 from dealdesk.crm.mapping import OBJECT_FIELDS
 from dealdesk.crm.models import CrmDrift, SyncRun
-from dealdesk.forms import ReasonForm
-from dealdesk.views import list_queries
+from dealdesk.forms import OptionalReasonForm, first_error
+from dealdesk.views import list_queries, redirect_back
 
 PAGE_SIZE = 25
 TABS = {"runs": "Runs", "quarantine": "Quarantine", "drift": "Drift"}
@@ -78,11 +78,12 @@ def crm_sync_now(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def crm_drift_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    back = request.POST.get("next") or reverse("crm-sync") + "?tab=drift"
-    if not back.startswith("/"):
-        back = reverse("crm-sync")
+    form = OptionalReasonForm(request.POST)
+    back = redirect_back(request, reverse("crm-sync") + "?tab=drift")
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return back
+    reason = form.cleaned_data["reason"]
     try:
         if decision == "accept":
             crm_services.crm_drift_accept(drift_id=pk, actor=request.user, reason=reason)
@@ -94,4 +95,4 @@ def crm_drift_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
             raise PermissionDenied(f"{decision} is not a drift decision")
     except (TransitionNotAllowed, services.ReasonRequired) as exc:
         messages.error(request, str(exc))
-    return redirect(back)
+    return back

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from approvals.models import ApprovalRequest
 from audit.models import AuditEvent
+from dealdesk.forms import REASON_REQUIRED
 from tests.approvals.test_flow import NET_90
 
 CHANGELIST = "admin:approvals_approvalrequest_changelist"
@@ -73,7 +74,7 @@ def test_no_reason_shows_the_form_again_and_decides_nothing(client, make_user, r
     client.force_login(make_user("Finance", is_staff=True))
     page = act(client, "reject_selected", request_, apply="1", reason=reason)
     assert page.status_code == 200
-    assert "This field is required." in page.content.decode()
+    assert REASON_REQUIRED in page.content.decode()
     assert 'name="action" value="reject_selected"' in page.content.decode()
     request_.refresh_from_db()
     assert request_.state == "pending"

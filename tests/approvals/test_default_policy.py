@@ -143,7 +143,7 @@ def test_requests_group_by_step_and_group_with_every_reason():
         (1, "Deal Desk"),
         (1, "Finance"),
         (2, "Executive"),
-        (3, "Executive"),
+        (3, "CFO"),
     ]
     cfo = approvals[-1]
     assert cfo.reasons == [

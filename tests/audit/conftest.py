@@ -32,3 +32,11 @@ def hashed_fields():
 @pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user(username="alice", password="x-unused-x")
+
+
+@pytest.fixture(autouse=True)
+def anchor_file(settings, tmp_path):
+    """Each test anchors to a file of its own (tests/settings.py names one that never exists)."""
+    path = tmp_path / "audit-anchors.jsonl"
+    settings.AUDIT_ANCHOR_URL = path.as_uri()
+    return path

@@ -5,7 +5,6 @@ from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 from django.db import connection, connections
 
-from audit.models import AuditChainHead
 from audit.services import audit_record
 
 
@@ -94,14 +93,14 @@ def test_whole_log_deleted_is_a_head_mismatch(five_events, tamper):
 
 
 @pytest.mark.django_db
-def test_head_behind_or_missing_is_a_head_mismatch(five_events):
-    AuditChainHead.objects.update(last_seq=4, last_hash=five_events[3].hash)
+def test_head_behind_or_missing_is_a_head_mismatch(five_events, tamper):
+    tamper("UPDATE audit_auditchainhead SET last_seq = 4, last_hash = %s", (five_events[3].hash,))
     with pytest.raises(CommandError, match=r"broken at seq 5: head mismatch"):
         verify()
-    AuditChainHead.objects.update(last_seq=5, last_hash="0" * 64)
+    tamper("UPDATE audit_auditchainhead SET last_seq = 5, last_hash = %s", ("0" * 64,))
     with pytest.raises(CommandError, match=r"broken at seq 5: head mismatch"):
         verify()
-    AuditChainHead.objects.all().delete()
+    tamper("DELETE FROM audit_auditchainhead")
     with pytest.raises(CommandError, match=r"broken at seq 1: head mismatch: .* missing"):
         verify()
 

@@ -7,14 +7,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeOpenAI:
-    """Answers POST /v1/chat/completions from a queue of (status, content, delay) replies.
+    """Answers POST /v1/chat/completions from a queue of (status, content, delay, body)
+    replies.
 
-    `content` is the assistant message text (a JSON string for structured output); the last
-    reply repeats once the queue is down to one. Every request body is kept in `requests`.
+    `content` is the assistant message text (a JSON string for structured output); `body`,
+    when set, is the whole HTTP body instead ((bytes, content type): an HTML page, a cut-off
+    JSON). The last reply repeats once the queue is down to one. Every request body is kept
+    in `requests`.
     """
 
     def __init__(self) -> None:
-        self.replies: list[tuple[int, str, float]] = []
+        self.replies: list[tuple[int, str, float, tuple[bytes, str] | None]] = []
         self.requests: list[dict] = []
         fake = self
 
@@ -22,7 +25,7 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 fake.requests.append(json.loads(body))
-                status, content, delay = (
+                status, content, delay, body = (
                     fake.replies[0] if len(fake.replies) == 1 else fake.replies.pop(0)
                 )
                 if delay:
@@ -43,10 +46,10 @@ class FakeOpenAI:
                     }
                 else:
                     payload = {"error": {"message": content, "type": "fake", "code": None}}
-                data = json.dumps(payload).encode()
+                data, content_type = body or (json.dumps(payload).encode(), "application/json")
                 try:
                     self.send_response(status)
-                    self.send_header("content-type", "application/json")
+                    self.send_header("content-type", content_type)
                     self.send_header("content-length", str(len(data)))
                     if status == 429:
                         self.send_header("retry-after-ms", "10")
@@ -68,7 +71,11 @@ class FakeOpenAI:
 
     def reply(self, content: str | dict, *, status: int = 200, delay: float = 0) -> None:
         text = content if isinstance(content, str) else json.dumps(content)
-        self.replies.append((status, text, delay))
+        self.replies.append((status, text, delay, None))
+
+    def reply_body(self, body: bytes, *, content_type: str, status: int = 200) -> None:
+        """Answer with this exact HTTP body, not a chat completion."""
+        self.replies.append((status, "", 0, (body, content_type)))
 
     def __enter__(self) -> "FakeOpenAI":
         self.thread.start()

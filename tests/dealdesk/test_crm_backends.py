@@ -51,6 +51,22 @@ def test_the_file_backend_pages_by_modstamp_and_ids(tmp_path):
     assert list(backend.pages(CRMQuery("Product2", ["Id"]))) == []
 
 
+def test_the_file_backend_hands_on_records_it_cannot_order_or_match(tmp_path):
+    # The sync quarantines them with their reasons; the backend must not stop at them.
+    path = tmp_path / "bundle.json"
+    path.write_text(
+        '{"OpportunityLineItem": [{"Id": "b", "OpportunityId": "006", "SystemModstamp": "soon"},'
+        ' {"Id": 7, "OpportunityId": ["006"], "SystemModstamp": 1764576000},'
+        ' {"Id": "a", "OpportunityId": "006", "SystemModstamp": "2026-11-02T00:00:00.000+0000"}]}'
+    )
+    backend = FileBackend(path)
+    since = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    query = CRMQuery("OpportunityLineItem", ["Id"], since=since)
+    assert sorted(str(r["Id"]) for p in backend.pages(query) for r in p) == ["7", "a", "b"]
+    query = CRMQuery("OpportunityLineItem", ["Id"], ids=["006"], id_field="OpportunityId")
+    assert sorted(r["Id"] for p in backend.pages(query) for r in p) == ["a", "b"]
+
+
 @pytest.mark.parametrize(
     ("content", "message"), [(None, "does not exist"), ("{", "not valid JSON")]
 )

@@ -187,3 +187,24 @@ def test_a_decided_drift_is_decided_once_and_its_status_moves_only_by_transition
     )
     assert drift.history.first().history_user == desk_user
     assert not AuditEvent.objects.filter(action="crm_drift.accepted").exists()
+
+
+def test_the_quarantine_tab_shows_why_a_record_that_broke_runs_waits(
+    client, desk_user, fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    from dealdesk.crm.sync import crm_sync
+    from tests.dealdesk.crm_records import opportunity
+
+    fake_salesforce.put(
+        "Opportunity", opportunity("006000000000001", "001000000000001", IsWon="false")
+    )
+    fake_salesforce.records["Opportunity"].append(
+        opportunity("006000000000002", "001000000000002", Amount=float("nan"))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        crm_sync()
+    client.force_login(desk_user)
+    page = client.get(reverse("crm-sync"), {"tab": "quarantine"}).content.decode()
+    assert "IsWon = &#x27;false&#x27; is not a boolean" in page
+    assert "duplicate id in one batch" in page
+    assert "&quot;Amount&quot;: &quot;nan&quot;" in page  # the raw copies, NaN kept as text

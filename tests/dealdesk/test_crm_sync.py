@@ -15,11 +15,19 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from dealdesk import pipeline, services
+from dealdesk.crm.file import FileBackend
 from dealdesk.crm.lock import sync_run_release, sync_run_start
 from dealdesk.crm.models import CrmDrift, CrmOwner, CrmWatermark, QuarantinedRecord, SyncRun
 from dealdesk.crm.sync import crm_sync
-from dealdesk.models import Account, Contact, Deal, DealLine
-from tests.dealdesk.crm_records import account, contact_role, line, opportunity, row_counts
+from dealdesk.models import Account, Contact, Deal, DealLine, Product
+from tests.dealdesk.crm_records import (
+    account,
+    contact_role,
+    line,
+    opportunity,
+    row_counts,
+    small_org,
+)
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -248,7 +256,116 @@ BAD_RECORDS = [
         {"Description": "y" * 40000},
         "oversize text: Description has 40000 characters",
     ),
+    # Bad input that failed whole runs (and never moved the watermark) before issue 12.
+    ("modstamp not ISO", "Opportunity", {"SystemModstamp": "yesterday"}, "SystemModstamp"),
+    ("modstamp empty", "Opportunity", {"SystemModstamp": ""}, "unparseable SystemModstamp: ''"),
+    ("modstamp a number", "OpportunityLineItem", {"SystemModstamp": 1764576000}, "SystemModstamp"),
+    (
+        "modstamp without a zone",
+        "Opportunity",
+        {"SystemModstamp": "2026-11-01T09:00:00"},
+        "unparseable SystemModstamp: '2026-11-01T09:00:00'",
+    ),
+    ("amount NaN", "Opportunity", {"Amount": float("nan")}, "not a number: Amount = nan"),
+    ("amount Infinity", "Opportunity", {"Amount": float("inf")}, "not a number: Amount = inf"),
+    ("amount 1e400", "Opportunity", {"Amount": "1e400"}, "Amount = '1e400' is beyond the column"),
+    (
+        "term 1e400",
+        "Opportunity",
+        {"Contract_Term_Months__c": "1e400"},
+        "unparseable term: Contract_Term_Months__c = '1e400'",
+    ),
+    (
+        "payment terms Infinity",
+        "Opportunity",
+        {"Payment_Terms__c": float("inf")},
+        "unparseable term: Payment_Terms__c = inf",
+    ),
+    ("quantity NaN", "OpportunityLineItem", {"Quantity": float("nan")}, "quantity must be > 0"),
+    (
+        "quantity 1e400",
+        "OpportunityLineItem",
+        {"Quantity": "1e400"},
+        "Quantity = '1e400' is beyond the column (at most 10 digits before the point)",
+    ),
+    ("price Infinity", "OpportunityLineItem", {"UnitPrice": float("inf")}, "not a number"),
+    ("price 1e400", "OpportunityLineItem", {"UnitPrice": "1e400"}, "UnitPrice = '1e400' is beyond"),
+    ("discount NaN", "OpportunityLineItem", {"Discount": float("nan")}, "Discount = nan"),
+    (
+        "quantity beyond the column",
+        "OpportunityLineItem",
+        {"Quantity": 10**10},
+        "Quantity = 10000000000 is beyond the column (at most 10 digits before the point)",
+    ),
+    ("price beyond the column", "OpportunityLineItem", {"UnitPrice": 10**12}, "UnitPrice"),
+    (
+        "quantity that would be rounded",
+        "OpportunityLineItem",
+        {"Quantity": 1.23456},
+        "Quantity = 1.23456 has more than 4 decimal places: it would be rounded",
+    ),
+    (
+        "price that would be rounded",
+        "OpportunityLineItem",
+        {"UnitPrice": 12.1234567},
+        "UnitPrice = 12.1234567 has more than 6 decimal places",
+    ),
+    (
+        "discount that would be rounded",
+        "OpportunityLineItem",
+        {"Discount": 12.12345},
+        "Discount = 12.12345 has more than 4 decimal places",
+    ),
+    (
+        "amount that would be rounded",
+        "Opportunity",
+        {"Amount": 12000.0001},
+        "Amount = 12000.0001 has more than 3 decimal places",
+    ),
+    ("account name a number", "Account", {"Name": 12345}, "not text: Name = 12345"),
+    ("account name a list", "Account", {"Name": ["Acme"]}, "not text: Name = ['Acme']"),
+    ("account name null", "Account", {"Name": None}, "missing Name"),
+    ("deal name a dict", "Opportunity", {"Name": {"x": 1}}, "not text: Name = {'x': 1}"),
+    ("deal name with NUL", "Opportunity", {"Name": "Acme\x00"}, "NUL character in Name"),
+    (
+        "contact name a number",
+        "OpportunityContactRole",
+        {"Contact": {"Name": 42, "Email": "ada@example.com"}},
+        "not text: Contact.Name = 42",
+    ),
+    (
+        "contact email a list",
+        "OpportunityContactRole",
+        {"Contact": {"Name": "Ada", "Email": ["ada@example.com"]}},
+        "not text: Contact.Email",
+    ),
+    ("contact a list", "OpportunityContactRole", {"Contact": ["Ada"]}, "not a record: Contact"),
+    (
+        "account id of the wrong length",
+        "Opportunity",
+        {"AccountId": "0010000000000011"},
+        "invalid id: AccountId = '0010000000000011'",
+    ),
+    ("owner id with path characters", "Opportunity", {"OwnerId": "../../etc/passwd"}, "OwnerId"),
+    (
+        "contact id with a slash",
+        "OpportunityContactRole",
+        {"ContactId": "003/00000000001"},
+        "invalid id: ContactId = '003/00000000001'",
+    ),
+    ("IsWon the string false", "Opportunity", {"IsWon": "false"}, "IsWon = 'false' is not a"),
+    ("IsWon a number", "Opportunity", {"IsWon": 1}, "IsWon = 1 is not a boolean"),
+    ("IsWon null", "Opportunity", {"IsWon": None}, "IsWon = None is not a boolean"),
+    ("IsDeleted a string", "Opportunity", {"IsDeleted": "false"}, "IsDeleted = 'false' is not"),
+    ("IsPrimary a string", "OpportunityContactRole", {"IsPrimary": "yes"}, "IsPrimary = 'yes'"),
 ]
+# The record each case spoils: deal 1, or what deal 1 is made of.
+BAD_ID = {
+    "Account": "001000000000001",
+    "Opportunity": "006000000000001",
+    "OpportunityLineItem": "00k000000000001",
+    "OpportunityContactRole": "00K000000000001",
+}
 
 
 @pytest.mark.parametrize(
@@ -257,7 +374,7 @@ BAD_RECORDS = [
 def test_a_bad_record_is_quarantined_with_its_reason_and_the_sync_goes_on(
     fake_salesforce, catalog, django_capture_on_commit_callbacks, case, object_name, fields, reason
 ):
-    bad_id = "006000000000001" if object_name == "Opportunity" else "00k000000000001"
+    bad_id = BAD_ID[object_name]
     good = next(r for r in fake_salesforce.records[object_name] if r["Id"] == bad_id)
     fake_salesforce.put(object_name, {**good, **fields})
 
@@ -269,9 +386,10 @@ def test_a_bad_record_is_quarantined_with_its_reason_and_the_sync_goes_on(
     assert entry.raw["Id"] == bad_id
     assert not Deal.objects.filter(crm_id="006000000000001").exists()  # no half a deal
     assert Deal.objects.filter(crm_id="006000000000002").exists()  # the sync went on
-    if object_name == "OpportunityLineItem":
+    held = {"OpportunityLineItem": "1 line(s)", "OpportunityContactRole": "1 contact role(s)"}
+    if object_name in held:
         assert (
-            "1 line(s) quarantined"
+            f"{held[object_name]} quarantined"
             in QuarantinedRecord.objects.get(crm_id="006000000000001").reason
         )
     # Quarantined again for the same reason: nothing is written.
@@ -284,6 +402,129 @@ def test_a_bad_record_is_quarantined_with_its_reason_and_the_sync_goes_on(
     sync(django_capture_on_commit_callbacks)
     assert not QuarantinedRecord.objects.filter(resolved_at=None).exists()
     assert Deal.objects.get(crm_id="006000000000001").lines.count() == 1
+
+
+def test_a_malformed_modstamp_is_quarantined_and_the_watermark_advances_on_the_good_ones(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    fake_salesforce.put(
+        "Opportunity",
+        opportunity("006000000000001", "001000000000001", SystemModstamp="not a time"),
+    )
+    fake_salesforce.put("Opportunity", opportunity("006000000000002", "001000000000002", at=30))
+
+    run = sync(django_capture_on_commit_callbacks)
+
+    assert run.status == "succeeded"
+    assert "not a time" in QuarantinedRecord.objects.get(crm_id="006000000000001").reason
+    assert CrmWatermark.objects.get(object_name="Opportunity").modstamp.minute == 30
+    assert Deal.objects.filter(crm_id="006000000000002").exists()
+
+
+BAD_IDS = ["../../etc/passwd", "0060000000000011", "006-0000000000001", "006000000000Ω01", 6]
+
+
+def test_ids_salesforce_never_sends_are_quarantined_and_never_queried_or_stored(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    for bad_id in BAD_IDS:
+        fake_salesforce.records["Opportunity"].append(
+            opportunity("006000000000001", "001000000000001") | {"Id": bad_id}
+        )
+    # A line that names its deal by a list: it belongs to no deal.
+    fake_salesforce.put(
+        "OpportunityLineItem",
+        line("00k000000000005", "006000000000002", "PLAT") | {"OpportunityId": ["x"]},
+    )
+
+    run = sync(django_capture_on_commit_callbacks)
+
+    assert run.status == "succeeded"
+    assert run.counts["Opportunity"]["quarantined"] == len(BAD_IDS)
+    entries = QuarantinedRecord.objects.filter(object_name="Opportunity")
+    assert {repr(e.raw["Id"]) for e in entries} == {repr(i) for i in BAD_IDS}
+    for entry in entries:
+        assert entry.reason.startswith(f"invalid id: Id = {entry.raw['Id']!r}")
+        assert entry.crm_id.startswith("#")  # a key no Salesforce id can take
+    assert "invalid id: OpportunityId = ['x']" in (
+        QuarantinedRecord.objects.get(object_name="OpportunityLineItem").reason
+    )
+    assert set(Deal.objects.values_list("crm_id", flat=True)) == {
+        "006000000000001",
+        "006000000000002",
+    }
+    fake_salesforce.requests.clear()
+    before = row_counts()
+    sync(django_capture_on_commit_callbacks)
+    assert row_counts() == before  # quarantined again for the same reasons: nothing written
+    # Salesforce refuses a malformed id in a query (MALFORMED_ID): they are never asked for.
+    assert not any("etc" in path or "Id+IN" in path for path in fake_salesforce.requests)
+
+
+def test_a_bundle_record_with_a_path_for_an_id_is_quarantined_and_the_sync_goes_on(
+    tmp_path, catalog, django_capture_on_commit_callbacks
+):
+    org = small_org()
+    org["Account"].append(account("../../etc", "Evil"))
+    org["Account"].append(account("001" + "0" * 20, "Too long"))
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(org))
+
+    run = sync(django_capture_on_commit_callbacks, backend=FileBackend(path))
+
+    assert run.status == "succeeded"
+    reasons = set(QuarantinedRecord.objects.values_list("reason", flat=True))
+    assert reasons == {"invalid id: Id = '../../etc'", f"invalid id: Id = '001{'0' * 20}'"}
+    assert Deal.objects.count() == 2
+
+
+def test_duplicate_ids_in_one_batch_are_each_quarantined_not_last_wins(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    fake_salesforce.records["Opportunity"].append(
+        opportunity("006000000000001", "001000000000001", Contract_Term_Months__c=36)
+    )
+    fake_salesforce.records["OpportunityLineItem"].append(
+        line("00k000000000003", "006000000000002", "SEAT", quantity=99, price=30.0)
+    )
+
+    run = sync(django_capture_on_commit_callbacks)
+
+    assert run.status == "succeeded"
+    assert run.counts["Opportunity"]["quarantined"] == 3  # both copies, and deal 2 (its line)
+    twice = QuarantinedRecord.objects.get(object_name="Opportunity", crm_id="006000000000001")
+    assert twice.reason == "duplicate id in one batch"
+    assert [copy["Contract_Term_Months__c"] for copy in twice.raw] == [12, 36]
+    assert "duplicate id in one batch" in (
+        QuarantinedRecord.objects.get(crm_id="006000000000002").reason
+    )
+    assert not Deal.objects.exists()
+    before = row_counts()
+    sync(django_capture_on_commit_callbacks)
+    assert row_counts() == before
+
+    # One copy each again (put replaces every record with that id).
+    fake_salesforce.put("Opportunity", opportunity("006000000000001", "001000000000001"))
+    fake_salesforce.put(
+        "OpportunityLineItem",
+        line("00k000000000003", "006000000000002", "SEAT", quantity=10, price=30.0),
+    )
+    sync(django_capture_on_commit_callbacks)
+    assert not QuarantinedRecord.objects.filter(resolved_at=None).exists()
+    assert Deal.objects.get(crm_id="006000000000001").term_months == 12
+
+
+def test_a_product_whose_is_active_is_not_a_boolean_is_quarantined_not_taken_as_true(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    fake_salesforce.put("Product2", {**fake_salesforce.records["Product2"][2], "IsActive": "true"})
+
+    run = sync(django_capture_on_commit_callbacks)
+
+    assert run.counts["Product2"]["quarantined"] == 1
+    entry = QuarantinedRecord.objects.get(object_name="Product2")
+    assert entry.reason == "IsActive = 'true' is not a boolean"
+    assert not Product.objects.get(sku="OLD").active
 
 
 def test_a_deal_past_drafting_is_never_rewritten_its_change_is_drift(

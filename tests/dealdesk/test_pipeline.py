@@ -112,3 +112,18 @@ def test_a_cancelled_deal_schedules_only_voiding_its_contract(
     callbacks[0]()  # no contract yet: nothing to void, nothing written
     assert Deal.objects.get(pk=deal.pk).state == "cancelled"
     assert not AuditEvent.objects.filter(action="contract_version.voided").exists()
+
+
+def test_a_deal_whose_totals_would_not_fit_goes_to_manual_review_instead_of_failing(
+    pipeline_user, django_capture_on_commit_callbacks
+):
+    # Each line fits its columns; over the term the totals would not fit the deal's.
+    huge = ProductFactory(list_price=Decimal("90000000000"))
+    with django_capture_on_commit_callbacks(execute=True):
+        deal = services.deal_create(
+            spec=_spec(lines=[services.LineSpec(huge, Decimal("900000000"))]), actor=pipeline_user
+        )
+    deal.refresh_from_db()
+    assert deal.state == "manual_review"
+    assert "is beyond what a deal can hold" in deal.state_reason
+    assert deal.tcv is None

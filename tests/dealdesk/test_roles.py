@@ -53,7 +53,7 @@ def test_anyone_else_may_decide(make_user):
     [
         ("Sales", ["Deals"]),
         ("Finance", ["Deals", "Legal review", "My approvals", "Catalog", "Audit log", "Admin"]),
-        ("Auditor", ["Deals", "Legal review", "CRM sync", "Audit log", "Admin"]),
+        ("Auditor", ["Deals", "Legal review", "CRM sync", "Audit log", "Access review", "Admin"]),
         ("Deal Desk", ["Deals", "Legal review", "My approvals", "CRM sync", "Audit log", "Admin"]),
         ("Legal", ["Deals", "Legal review", "My approvals", "Admin"]),
     ],
@@ -75,3 +75,22 @@ def test_every_permission_a_role_names_exists_and_is_granted(app):
             for p in Group.objects.get(name=role).permissions.select_related("content_type")
         }
         assert set(perms) <= granted, role
+
+
+def test_everyone_who_ever_edited_the_terms_is_barred_not_only_the_last(make_user):
+    from dealdesk.services import deal_record_terms_edit
+
+    deal = DealFactory()
+    first, last = make_user("Legal"), make_user("Legal")
+    deal_record_terms_edit(deal_id=deal.pk, actor=first, reason="clauses edited on contract v2")
+    deal_record_terms_edit(deal_id=deal.pk, actor=last, reason="clauses edited on contract v3")
+    deal.refresh_from_db()
+    with pytest.raises(SegregationOfDutiesError, match="edited the lines or clauses"):
+        check_segregation_of_duties(user=first, deal=deal)
+    with pytest.raises(SegregationOfDutiesError, match="last edited"):
+        check_segregation_of_duties(user=last, deal=deal)
+    check_segregation_of_duties(user=make_user("Legal"), deal=deal)
+    assert list(deal.terms_edits.values_list("editor", "what")) == [
+        (first.pk, "clauses edited on contract v2"),
+        (last.pk, "clauses edited on contract v3"),
+    ]

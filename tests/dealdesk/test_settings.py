@@ -14,6 +14,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://dealdesk:pw@db.internal:5432/dealdesk",
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
     "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
+    "AUDIT_CHAIN_KEY": "chain-" + "Rk7Lp3Xw9Qm2Zt6Vb1Nc5Hy8Jd4Gf0Sa" * 2,
 }
 
 
@@ -49,5 +50,6 @@ def test_database_and_broker_come_from_the_environment():
     )
     result = _manage("shell", "-c", script, env=PRODUCTION)
     assert result.stdout.split()[-2:] == ["django.db.backends.postgresql", "False"]
-    result = _manage("shell", "-c", script, env={"DATABASE_URL": "sqlite:////tmp/x.sqlite3"})
+    laptop = {"DEBUG": "true", "DATABASE_URL": "sqlite:////tmp/x.sqlite3"}
+    result = _manage("shell", "-c", script, env=laptop)
     assert result.stdout.split()[-2:] == ["django.db.backends.sqlite3", "True"]

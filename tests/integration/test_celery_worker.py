@@ -18,6 +18,7 @@ from pathlib import Path
 import kombu.pools
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
 
@@ -88,6 +89,8 @@ def worker(redis_url, tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "dealdesk.settings",
+        # Production settings refuse to start on the laptop key: the test run's own key.
+        "SECRET_KEY": django_settings.SECRET_KEY,
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": redis_url,
         "MEDIA_ROOT": str(tmp_path / "media"),  # the worker stores the contract documents

@@ -36,6 +36,7 @@ USERS = [
     ("lee.legal", "Lee", "Okafor", Role.LEGAL, True),
     ("fran.finance", "Fran", "Moreau", Role.FINANCE, True),
     ("eve.exec", "Eve", "Lindqvist", Role.EXECUTIVE, True),
+    ("cara.cfo", "Cara", "Achterberg", Role.CFO, True),
     ("sam.sales", "Sam", "Delgado", Role.SALES, False),
     ("alex.sales", "Alex", "Nakamura", Role.SALES, False),
     ("ana.auditor", "Ana", "Brennan", Role.AUDITOR, True),
