@@ -314,6 +314,10 @@ if not DEBUG and not AUDIT_CHAIN_KEY:
         "kept outside the database (docs/audit.md). A laptop runs with DEBUG=true."
     )
 AUDIT_ANCHOR_URL = env.str("AUDIT_ANCHOR_URL", default=(VAR_DIR / "audit-anchors.jsonl").as_uri())
+# s3://bucket/prefix anchors: an S3-compatible endpoint (blank: AWS), and how long each anchor
+# is locked (compliance mode; SOX asks for seven years of records).
+AUDIT_ANCHOR_S3_ENDPOINT_URL = env.str("AUDIT_ANCHOR_S3_ENDPOINT_URL", default="")
+AUDIT_ANCHOR_RETENTION_DAYS = env.int("AUDIT_ANCHOR_RETENTION_DAYS", default=7 * 366)
 CELERY_BEAT_SCHEDULE["audit-anchor-hourly"] = {
     "task": "audit.anchor",
     "schedule": crontab(minute=0),
