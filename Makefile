@@ -23,14 +23,21 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP) .env
 
+# The Debian packages beside Python (fonts for contract PDFs; chromium for the browser
+# tests), installed when missing, or the one command to run printed: bin/system-packages.
 run: install
+	@bin/system-packages run
 	@mkdir -p var
 	DEBUG=true $(PY) manage.py migrate --noinput
-	DEBUG=true $(PY) manage.py seed_demo
-	DEBUG=true $(PY) manage.py sync_crm
+	@# The demo's notification e-mails go to var/mail/ (django-environ reads filemail:///var/mail
+	@# as the relative path var/mail), not over the banner below.
+	DEBUG=true EMAIL_URL=filemail:///var/mail $(PY) manage.py seed_demo
+	DEBUG=true EMAIL_URL=filemail:///var/mail $(PY) manage.py sync_crm
+	@DEBUG=true $(PY) manage.py demo_users --url http://$(HOST)/
 	DEBUG=true $(PY) manage.py runserver $(HOST)
 
 test: install
+	@bin/system-packages test
 	@mkdir -p var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -17,6 +17,7 @@ def test_seed_demo_builds_a_realistic_company_and_a_second_run_changes_nothing(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo")
+    call_command("demo_users")  # what `make run` prints after seeding and the CRM sync
     out = capsys.readouterr().out
     for role in Role:
         users = get_user_model().objects.filter(groups__name=role)
@@ -62,3 +63,16 @@ def test_seed_demo_builds_a_realistic_company_and_a_second_run_changes_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo")
     assert _row_counts() == before
+
+
+def test_demo_users_name_every_role_and_the_url_make_run_serves():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("demo_users", "--url", "http://0.0.0.0:8123/", stdout=out)
+    text = out.getvalue()
+    for username in ("dana.desk", "lee.legal", "fran.finance", "eve.exec", "cara.cfo", "admin"):
+        assert username in text
+    assert text.rstrip().endswith("Open http://0.0.0.0:8123/ and log in as one of them.")

@@ -257,7 +257,7 @@ STATE_PLAN = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo company (idempotent) and print the demo users and their password."
+    help = "Create the demo company (idempotent)."
 
     def handle(self, *args, **options) -> None:
         install_reference_data(django_apps)  # a no-op on a migrated database
@@ -271,11 +271,7 @@ class Command(BaseCommand):
         accounts = self._accounts()
         created = self._deals(users, products, accounts)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new deals)."))
-        self.stdout.write(f"\nDemo users (password for all: {DEMO_PASSWORD})")
-        for username, first, last, role, _staff in USERS:
-            self.stdout.write(f"  {username:<14} {role:<10} {first} {last}")
-        self.stdout.write("  admin          superuser")
-        self.stdout.write("\nOpen http://127.0.0.1:8000/ and log in as one of them.\n")
+        self.stdout.write("The demo users: manage.py demo_users")
 
     def _users(self) -> dict[str, object]:
         user_model = get_user_model()
