@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -352,11 +353,16 @@ class ContractSnapshot:
     pricing: SnapshotPricing
     notes: str  # the AE notes the clauses were extracted from
     clauses: tuple[SnapshotClause, ...]
-    content_hash: str  # snapshot_hash of the JSON this was read from
 
     @property
     def currency(self) -> str:
         return self.deal.currency
+
+    @cached_property
+    def content_hash(self) -> str:
+        """snapshot_hash of the JSON this was read from (to_json gives it back exactly):
+        worked out when asked, not on every parse (it is 40 % of one)."""
+        return snapshot_hash(self.to_json())
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ContractSnapshot:
@@ -374,11 +380,10 @@ class ContractSnapshot:
             pricing=SnapshotPricing.from_json(data["pricing"], currency=currency),
             notes=data.get("notes", ""),
             clauses=tuple(SnapshotClause.from_json(c) for c in data.get("clauses", [])),
-            content_hash=snapshot_hash(data),
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON this snapshot was read from (the content hash is not part of it)."""
+        """The JSON this snapshot was read from."""
         return {
             "title": self.title,
             "reference": self.reference,
