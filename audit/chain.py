@@ -12,7 +12,6 @@ database could recompute; from it on, each hash is an HMAC-SHA256 keyed with
 import datetime
 import functools
 import hashlib
-import hmac
 import json
 import uuid
 from decimal import Decimal
@@ -151,12 +150,9 @@ def link_hash(content: str, seq: int, prev_hash: str, *, keyed: bool = True) -> 
 def cutover_seal(hmac_from_seq: int) -> str:
     """Binds the cut-over seq to the key: without the key nobody can move the cut-over past
     keyed events and pass them off as plain SHA-256 ones, which anyone could recompute."""
-    return hmac.digest(
-        chain_key(), f"audit-chain-hmac-from|{hmac_from_seq}".encode(), "sha256"
-    ).hex()
+    return _hmac_sha256_hex(f"audit-chain-hmac-from|{hmac_from_seq}".encode())
 
 
 def anchor_mac(seq: int, digest: str, anchored_at: str) -> str:
     """An anchor's own HMAC: a line added to the anchor store without the key is refused."""
-    message = f"audit-chain-anchor|{seq}|{digest}|{anchored_at}".encode()
-    return hmac.digest(chain_key(), message, "sha256").hex()
+    return _hmac_sha256_hex(f"audit-chain-anchor|{seq}|{digest}|{anchored_at}".encode())
