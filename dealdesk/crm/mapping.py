@@ -324,8 +324,12 @@ def _text(record: dict, name: str, max_length: int, out: Mapped, *, required=Fal
     return value
 
 
+def _column(model, name: str):
+    return model._meta.get_field(name)
+
+
 def _max(model, name: str) -> int:
-    return model._meta.get_field(name).max_length
+    return _column(model, name).max_length
 
 
 def _date(record: dict, name: str, out: Mapped, *, required=False) -> date | None:
@@ -378,10 +382,6 @@ def _number(record: dict, name: str, column, out: Mapped) -> Decimal | None:
         )
         return None
     return number
-
-
-def _column(model, name: str):
-    return model._meta.get_field(name)
 
 
 def _whole(value, low: int, high: int) -> int | None:
