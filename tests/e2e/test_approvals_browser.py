@@ -4,16 +4,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import expect
 
 from approvals.models import ApprovalRequest, ApprovalRule
-from approvals.reference_data import install_approval_reference_data
 from contracts import services as contracts
 from contracts.models import ContractVersion
-from contracts.reference_data import install_contract_reference_data
 from dealdesk.models import Deal
-from dealdesk.reference_data import install_reference_data
 from dealdesk.services import ContactSpec, DealSpec, LineSpec, deal_create, pipeline_user
 from tests.dealdesk.factories import AccountFactory, ContactFactory, ProductFactory, UserFactory
 
@@ -23,10 +19,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def in_review(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    # Transactional tests start from an empty database: put the reference data back.
-    install_reference_data(apps)
-    install_contract_reference_data(apps)
-    install_approval_reference_data(apps)
     # Finance's policy: anything above 5 % needs the VP Sales (step 2).
     ApprovalRule.objects.filter(name="VP Sales: discount above 20 %").update(
         discount_pct_above=Decimal(5)

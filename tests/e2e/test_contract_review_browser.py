@@ -4,12 +4,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import expect
 
 from contracts.models import ContractVersion
-from contracts.reference_data import install_contract_reference_data
-from dealdesk.reference_data import install_reference_data
 from dealdesk.services import ContactSpec, DealSpec, LineSpec, deal_create, pipeline_user
 from tests.dealdesk.factories import AccountFactory, ContactFactory, ProductFactory, UserFactory
 
@@ -24,9 +21,6 @@ NOTES = (
 @pytest.fixture
 def drafted(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    # Transactional tests start from an empty database: put the reference data back.
-    install_reference_data(apps)
-    install_contract_reference_data(apps)
     account = AccountFactory(
         name="Sakura Data", legal_name="Sakura Data K.K. (株式会社さくらデータ)"
     )

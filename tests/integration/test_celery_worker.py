@@ -17,20 +17,16 @@ from pathlib import Path
 
 import kombu.pools
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
 
 from approvals.models import GateRun
-from approvals.reference_data import install_approval_reference_data
 from contracts.models import ContractVersion
-from contracts.reference_data import install_contract_reference_data
 from dealdesk import services
 from dealdesk.celery import app
 from dealdesk.integrations.models import OutboxMessage
 from dealdesk.models import Deal
-from dealdesk.reference_data import install_reference_data
 from tests.dealdesk.factories import (
     AccountFactory,
     ContactFactory,
@@ -133,10 +129,8 @@ def reset_broker_connections() -> None:
 
 
 def test_a_new_deal_is_classified_drafted_and_approved_by_a_real_worker(worker):
-    # Transactional tests start from a flushed database: put the reference data back.
-    install_reference_data(django_apps)
-    install_contract_reference_data(django_apps)
-    install_approval_reference_data(django_apps)
+    # The reference data a flushed database lost is back: tests/conftest.py puts it back
+    # before every transactional test.
     account = AccountFactory()
     signer = ContactFactory(account=account)
     spec = services.DealSpec(
