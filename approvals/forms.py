@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from approvals.selectors import QUEUE_SORTS
+from approvals.services import MAX_BATCH
 from dealdesk.forms import reason_field
 
 
@@ -27,6 +28,9 @@ class QueueFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
 
 
+QUEUE_PAGE, DEAL_PAGE = "queue", "deal"
+
+
 class DecisionForm(forms.Form):
     """A decision as posted: approve or reject, nothing else (a typo is not a rejection)."""
 
@@ -38,6 +42,45 @@ class DecisionForm(forms.Form):
         },
     )
     # Required to reject; the service says so, with the request's state checked first.
+    reason = reason_field(required=False)
+    # Which page decided in place, so the answer also refreshes that page's counts and badges.
+    shown_on = forms.ChoiceField(
+        required=False, choices=[("", ""), (QUEUE_PAGE, QUEUE_PAGE), (DEAL_PAGE, DEAL_PAGE)]
+    )
+
+
+class RequestIdsField(forms.Field):
+    """Request ids ticked on a list (?ids=1&ids=2): whole numbers, at most `max_count`."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": "Tick the requests to approve.",
+        "invalid": "Those are not request ids.",
+        "too_many": "Approve at most %(max)d requests at once.",
+    }
+
+    def __init__(self, *, max_count: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.max_count = max_count
+
+    def to_python(self, value) -> list[int]:
+        try:
+            ids = [int(v) for v in value or ()]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if any(pk <= 0 for pk in ids):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(ids) > self.max_count:
+            raise forms.ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"max": self.max_count}
+            )
+        return list(dict.fromkeys(ids))
+
+
+class BatchApproveForm(forms.Form):
+    """My approvals' "Approve selected": the ticked requests and one reason for all."""
+
+    ids = RequestIdsField(max_count=MAX_BATCH)
     reason = reason_field(required=False)
 
 

@@ -101,13 +101,22 @@ class BillableLine:
 
 @dataclass(frozen=True)
 class BillableFacts:
+    """Opportunity.Amount (`crm_amount`, None when the CRM sent none) means one of two
+    figures, both by Dealdesk's pricing of the contract version:
+    - Salesforce's own rule, the sum over lines of quantity × unit price × (1 − discount)
+      (`priced_amount`, the lines' TotalPrice, one billing interval each): Salesforce knows
+      nothing of a free period, so it is not in it;
+    - the TCV the contract bills over the term (`tcv`), net of its free period: what an AE
+      types as the amount when the deal's value is agreed net of free months.
+    """
+
     currency: str
     term_months: int
     lines: Sequence[BillableLine]
-    # Salesforce's rule: sum over lines of quantity × unit price × (1 − discount), by
-    # Dealdesk's pricing, against Opportunity.Amount (None when the deal has no CRM amount).
     priced_amount: Decimal
     crm_amount: Decimal | None
+    tcv: Decimal | None = None  # None: only the lines' TotalPrice is compared
+    free_months: int = 0  # the contract's free period, named in the reason
 
 
 def billable(facts: BillableFacts) -> GateResult:
@@ -133,22 +142,40 @@ def billable(facts: BillableFacts) -> GateResult:
         problems.append(
             f"ramp segment {segments[-1]} starts after the {facts.term_months}-month term ends"
         )
+    matched = None
     if facts.crm_amount is None:
         problems.append("the CRM sent no amount to check the price against")
     else:
-        # Within rounding: Salesforce rounds each line's TotalPrice to the minor unit.
+        # Within rounding: Salesforce rounds each line's TotalPrice to the minor unit, and
+        # our TCV rounds each line's term value once.
         tolerance = Decimal(1).scaleb(-minor_unit(facts.currency)) * max(1, len(facts.lines))
-        difference = facts.priced_amount - facts.crm_amount
-        if abs(difference) > tolerance:
-            problems.append(
+        figures = _crm_amount_figures(facts)
+        matched = next(
+            (name for name, value in figures if abs(value - facts.crm_amount) <= tolerance), None
+        )
+        if matched is None:
+            difference = facts.priced_amount - facts.crm_amount
+            problem = (
                 f"priced amount {facts.priced_amount:,} {facts.currency} differs from the CRM "
-                f"amount {facts.crm_amount:,} by {difference:+,}"
+                f"amount {facts.crm_amount:,} by {difference:+,} (the priced amount is "
+                f"{figures[0][0]})"
             )
-    return _result(
-        BILLABLE,
-        problems,
-        [f"{_count(len(facts.lines), 'line')} on active catalog products; amount matches the CRM"],
-    )
+            for name, value in figures[1:]:
+                problem += f", and so does {name} ({value:,})"
+            problems.append(problem)
+    note = f"{_count(len(facts.lines), 'line')} on active catalog products"
+    if matched is not None:
+        note += f"; CRM amount {facts.crm_amount:,} {facts.currency} matches {matched}"
+    return _result(BILLABLE, problems, [note])
+
+
+def _crm_amount_figures(facts: BillableFacts) -> list[tuple[str, Decimal]]:
+    """What Opportunity.Amount may mean (BillableFacts), each named as the reasons say it."""
+    figures = [("the lines' total, Salesforce's sum of TotalPrice", facts.priced_amount)]
+    if facts.tcv is not None:
+        net_of = f", net of {_count(facts.free_months, 'free month')}" if facts.free_months else ""
+        figures.append((f"the TCV the contract bills{net_of}", facts.tcv))
+    return figures
 
 
 # pricing_tier -----------------------------------------------------------------------------

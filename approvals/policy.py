@@ -35,6 +35,9 @@ class PolicyFacts:
     clause_types: frozenset[str]
     banned_clause_types: frozenset[str]  # present in the contract and banned
     review_clause_types: frozenset[str]  # present and needing legal review (non-standard)
+    # Code → the title people read ("Termination for convenience"); a code missing here is
+    # shown as it is.
+    clause_titles: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,8 @@ class RequiredApproval:
 
     @property
     def reasons(self) -> list[str]:
-        return [f"{f.rule.name}: {reason}" for f in self.fired for reason in f.reasons]
+        """One line a rule: its name once, then every condition that made it fire."""
+        return [f"{f.rule.name}: {'; '.join(f.reasons)}" for f in self.fired]
 
 
 def _pct(value: Decimal) -> str:
@@ -130,16 +134,22 @@ def _conditions(rule: Rule, facts: PolicyFacts) -> list[tuple[bool, str]]:
         )
     if rule.clause_types:
         present = sorted(facts.clause_types & rule.clause_types)
-        checks.append((bool(present), f"clause {', '.join(present)} in the contract"))
+        checks.append((bool(present), f"clause {_titles(present, facts)} in the contract"))
     if rule.any_banned_clause:
         banned = sorted(facts.banned_clause_types)
-        checks.append((bool(banned), f"banned clause {', '.join(banned)} in the contract"))
+        checks.append((bool(banned), f"banned clause {_titles(banned, facts)} in the contract"))
     if rule.any_review_clause:
         review = sorted(facts.review_clause_types)
-        checks.append((bool(review), f"non-standard clause {', '.join(review)} in the contract"))
+        checks.append(
+            (bool(review), f"non-standard clause {_titles(review, facts)} in the contract")
+        )
     if rule.below_floor:
         checks.append((bool(facts.lines_below_floor), "; ".join(facts.lines_below_floor)))
     return checks
+
+
+def _titles(codes: Iterable[str], facts: PolicyFacts) -> str:
+    return ", ".join(facts.clause_titles.get(code, code) for code in codes)
 
 
 def fire(rule: Rule, facts: PolicyFacts) -> FiredRule | None:

@@ -8,8 +8,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
-from django.db.models import Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 
 from approvals import gates, policy
 from approvals.models import (
@@ -24,8 +35,10 @@ from contracts.models import ClauseType, ContractState, ContractVersion
 from contracts.review_rules import review_clause_types
 from contracts.selectors import current_version
 from contracts.snapshot_types import ContractSnapshot
-from dealdesk.models import Deal, Product
+from dealdesk.models import Deal, DealLine, DealTermsEdit, Product
 from dealdesk.paging import sorted_by
+from dealdesk.roles import SegregationOfDutiesError, check_segregation_of_duties
+from dealdesk.selectors import pricing_clause_terms
 
 
 @dataclass(frozen=True)
@@ -135,6 +148,10 @@ def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
             # Salesforce's TotalPrice per line, rounded, summed: dealdesk.pricing's lines_total.
             priced_amount=snapshot.pricing.lines_total,
             crm_amount=deal.crm_amount,
+            tcv=snapshot.pricing.tcv,
+            free_months=pricing_clause_terms([(c.type, c.params) for c in snapshot.clauses]).get(
+                "free_months", 0
+            ),
         )
     )
     clauses = [gates.Clause(c.type, c.params) for c in snapshot.clauses]
@@ -175,6 +192,7 @@ def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
         clause_types=frozenset(present),
         banned_clause_types=frozenset(present & banned),
         review_clause_types=review_clause_types(snapshot),
+        clause_titles={code: clause_type.title for code, clause_type in clause_types.items()},
     )
     fired = policy.evaluate(active_rules(), facts)
     required = policy.required_approvals(fired)
@@ -208,6 +226,146 @@ def groups_acting_for(user: AbstractBaseUser) -> set[int]:
     return set(acting_groups(user))
 
 
+def open_request_count(*, user: AbstractBaseUser) -> int:
+    """How many requests wait in the user's My approvals (the navigation's count)."""
+    return approval_queue(user=user)[0].count()
+
+
+# --- who may decide ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeciderFacts:
+    """What settles whether one person may decide some requests, read once for all of them."""
+
+    acting_group_ids: frozenset[int]
+    # Requests that segregation of duties may bar them from (they own the deal, edited its
+    # terms, its owner is unmapped, or they decided another step of it): only these get the
+    # full check, with its queries; for the others it is known to pass.
+    suspect_request_ids: frozenset[int]
+
+
+def decider_suspect(user: AbstractBaseUser) -> Q:
+    """The requests segregation of duties may bar `user` from (see DeciderFacts)."""
+    edited = DealTermsEdit.objects.filter(deal=OuterRef("deal"), editor=user)
+    decided_a_step = ApprovalRequest.objects.filter(
+        Q(decided_by=user) | Q(delegate_for=user),
+        contract_version=OuterRef("contract_version"),
+        content_hash=OuterRef("content_hash"),
+        state__in=[R.APPROVED, R.REJECTED],
+    )
+    return (
+        Q(deal__owner=user)
+        | Q(deal__terms_edited_by=user)
+        | Q(deal__owner__username=settings.CRM_SYNC_USERNAME)
+        | Q(Exists(edited))
+        | Q(Exists(decided_a_step))
+    )
+
+
+def decider_facts(
+    *,
+    user: AbstractBaseUser,
+    requests: Collection[ApprovalRequest],
+    acting_group_ids: Collection[int] | None = None,
+) -> DeciderFacts:
+    """DeciderFacts for `user` and `requests`, in one query whatever their number (two
+    without `acting_group_ids`)."""
+    suspects = (
+        ApprovalRequest.objects.filter(pk__in=[request.pk for request in requests])
+        .filter(decider_suspect(user))
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    return DeciderFacts(
+        acting_group_ids=frozenset(
+            groups_acting_for(user) if acting_group_ids is None else acting_group_ids
+        ),
+        suspect_request_ids=frozenset(suspects),
+    )
+
+
+def check_may_decide(
+    *, request: ApprovalRequest, user: AbstractBaseUser, facts: DeciderFacts | None = None
+) -> None:
+    """Raise PermissionDenied (SegregationOfDutiesError when it is about this deal) if `user`
+    may not decide `request`. approval_request_decide asks this, and the pages ask it to hide
+    buttons the server would refuse. Without `facts` (a decision) every check runs; with
+    facts read in bulk (a page of rows) only on the requests they single out."""
+    acting = groups_acting_for(user) if facts is None else facts.acting_group_ids
+    if request.group_id not in acting:
+        raise PermissionDenied(f"only {request.group.name} decides this request")
+    if facts is not None and request.pk not in facts.suspect_request_ids:
+        return
+    check_segregation_of_duties(user=user, deal=request.deal)
+    # A chain of approvals is worth as many people as it has steps: whoever decided (or had
+    # a delegate decide for them) one request on this content decides no other.
+    decided = (
+        ApprovalRequest.objects.filter(
+            Q(decided_by=user) | Q(delegate_for=user),
+            contract_version_id=request.contract_version_id,
+            content_hash=request.content_hash,
+            state__in=[R.APPROVED, R.REJECTED],
+        )
+        .values_list("group__name", flat=True)
+        .first()
+    )
+    if decided is not None:
+        raise SegregationOfDutiesError(
+            f"{user} already decided the {decided} step of deal {request.deal_id}: "
+            "each step of a deal's approvals needs a different person"
+        )
+
+
+def decision_refusals(
+    *,
+    user: AbstractBaseUser,
+    requests: Collection[ApprovalRequest],
+    acting_group_ids: Collection[int] | None = None,
+    facts: DeciderFacts | None = None,
+) -> dict[int, str]:
+    """Request id → why `user` may not decide that open request, for the ones they may not.
+    `facts` when the caller read them with its rows (My approvals: see queue_rows)."""
+    facts = facts or decider_facts(user=user, requests=requests, acting_group_ids=acting_group_ids)
+    # Requests of one group on one content get one answer: asked once (a suspect's full
+    # check costs queries, and a deal's steps often share a page).
+    answers: dict[tuple, str] = {}
+    refusals = {}
+    for request in requests:
+        key = (request.group_id, request.deal_id, request.contract_version_id, request.content_hash)
+        if key not in answers:
+            try:
+                check_may_decide(request=request, user=user, facts=facts)
+                answers[key] = ""
+            except PermissionDenied as exc:
+                answers[key] = str(exc)
+        if answers[key]:
+            refusals[request.pk] = answers[key]
+    return refusals
+
+
+def decider_missing(request: ApprovalRequest) -> str:
+    """Why nobody may decide this open request ("" when someone may): each member of its
+    group and each delegate in force is asked check_may_decide, first yes wins. For the
+    deal page's few requests; a group is a handful of people."""
+    # Delegates not in force yet are asked too: check_may_decide refuses them, as it would.
+    delegates = ApprovalDelegation.objects.not_over().filter(group=request.group_id)
+    candidates = get_user_model().objects.filter(
+        Q(groups=request.group_id) | Q(pk__in=delegates.values("delegate_id")), is_active=True
+    )
+    refusals = []
+    for user in candidates.distinct().order_by("username"):
+        try:
+            check_may_decide(request=request, user=user)
+        except SegregationOfDutiesError as exc:
+            refusals.append(str(exc))
+        except PermissionDenied:
+            continue  # a delegation not in force yet: not a person to wait for
+        else:
+            return ""
+    return "; ".join(refusals) or f"nobody is in {request.group.name}"
+
+
 # My approvals: ?sort=key or -key → column. "requested" ascending is oldest first.
 QUEUE_SORTS = {
     "requested": "created_at",
@@ -232,6 +390,12 @@ QUEUE_ROW_FIELDS = [
     "deal__tcv",
     "deal__effective_discount_pct",
     "deal__account__name",
+    # What check_segregation_of_duties reads on a suspect row.
+    "deal__owner",
+    "deal__terms_edited_by",
+    "contract_version_id",
+    "content_hash",
+    "group_id",
 ]
 
 
@@ -264,8 +428,9 @@ def approval_queue(
     return sorted_by(requests, sort=sort, sorts=QUEUE_SORTS, default=DEFAULT_QUEUE_SORT)
 
 
-def queue_rows(*, ids: list[int]) -> list[ApprovalRequest]:
-    """My approvals' rows for these request ids, in this order, with what a row shows."""
+def queue_rows(*, ids: list[int], decider: AbstractBaseUser) -> list[ApprovalRequest]:
+    """My approvals' rows for these request ids, in this order, with what a row shows, each
+    marked `decider_suspect` when segregation of duties may bar `decider` from it."""
     rows = (
         ApprovalRequest.objects.filter(pk__in=ids)
         .select_related("group", "deal", "deal__account", "contract_version")
@@ -273,9 +438,26 @@ def queue_rows(*, ids: list[int]) -> list[ApprovalRequest]:
         # Only the columns a row shows: a version carries its snapshot (every line of the
         # deal) and its DOCX and PDF, 25 copies of which cost the page more than the rest.
         .only(*QUEUE_ROW_FIELDS)
+        # The discount an approver weighs is the line's, the one the pricing gate names,
+        # not the deal's blended one (a 40 % line in a big deal blends to a few percent).
+        .annotate(
+            line_discount_pct=_top_discount_line("discount_pct"),
+            line_discount_sku=_top_discount_line("product__sku"),
+            # DeciderFacts read with the rows: a page pays no query of its own for them.
+            decider_suspect=ExpressionWrapper(decider_suspect(decider), BooleanField()),
+        )
         .in_bulk()
     )
     return [rows[pk] for pk in ids]
+
+
+def _top_discount_line(field: str) -> Subquery:
+    """`field` of the row's deal's most discounted line (the first of equals, as the gate)."""
+    return Subquery(
+        DealLine.objects.filter(deal=OuterRef("deal"))
+        .order_by("-discount_pct", "segment_index", "pk")
+        .values(field)[:1]
+    )
 
 
 def explanation(deal: Deal) -> dict:

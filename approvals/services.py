@@ -7,17 +7,19 @@ idempotent: it works out from the stored rows what is missing and does only that
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from approvals.models import ApprovalDelegation, ApprovalRequest, GateRun, R
-from approvals.selectors import evaluate, latest_gate_run
+from approvals.selectors import check_may_decide, evaluate, latest_gate_run
 from audit.actions import Action
 from audit.services import audit_record, record_change
 from contracts.models import ContractState, ContractVersion
@@ -25,8 +27,9 @@ from contracts.selectors import current_version
 from dealdesk import services as deal_services
 from dealdesk.integrations.mail import send_notification
 from dealdesk.integrations.outbox import outbox_enqueue
-from dealdesk.models import Deal, DealState
-from dealdesk.roles import Role, SegregationOfDutiesError, check_segregation_of_duties
+from dealdesk.models import Deal, DealState, Notification
+from dealdesk.notifications import notifications_settle, notify
+from dealdesk.roles import Role
 
 
 class ApprovalError(ValueError):
@@ -191,16 +194,14 @@ def approval_request_decide(
         raise ApprovalError(f"this request was already {request.get_state_display().lower()}{by}")
     if not approve and not reason.strip():
         raise ApprovalError("say why: a reason is required to reject")
+    # Group or delegation, segregation of duties, one step per person: the pages ask the same.
+    check_may_decide(request=request, user=actor)
     delegate_for = None
     if not actor.groups.filter(pk=request.group_id).exists():
         delegate_for = _stand_in_for(actor, request.group)
-        if delegate_for is None:
-            raise PermissionDenied(f"only {request.group.name} decides this request")
-    check_segregation_of_duties(user=actor, deal=request.deal)
     version = current_version(request.deal)
     if version is None or version.content_hash != request.content_hash:
         raise ApprovalError("the contract changed since this was requested: reload")
-    _check_one_step_per_person(request, actor)
     before = {"state": request.state}
     now = timezone.now()
     if approve:
@@ -225,25 +226,46 @@ def approval_request_decide(
     return request
 
 
-def _check_one_step_per_person(request: ApprovalRequest, actor: AbstractBaseUser) -> None:
-    """A chain of approvals is worth as many people as it has steps: whoever decided (or had
-    a delegate decide for them) one request on this content decides no other, whatever
-    groups they are in."""
-    decided = (
-        ApprovalRequest.objects.filter(
-            contract_version_id=request.contract_version_id,
-            content_hash=request.content_hash,
-            state__in=[R.APPROVED, R.REJECTED],
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """One request of a batch decision: decided, or why not (`error`)."""
+
+    request_id: int
+    label: str
+    error: str = ""
+
+
+# A page of My approvals is 25 rows: more ids than a few pages' worth is not a person clicking.
+MAX_BATCH = 100
+
+
+def approval_requests_approve(
+    *, request_ids: Sequence[int], actor: AbstractBaseUser, reason: str = ""
+) -> list[DecisionOutcome]:
+    """Approve several requests with one reason. Each goes through approval_request_decide in
+    its own transaction (checked, audited, notified on its own), so one refusal neither stops
+    nor undoes the others; the outcome of each is returned, in the order given."""
+    if len(request_ids) > MAX_BATCH:
+        raise ApprovalError(f"approve at most {MAX_BATCH} requests at once")
+    labels = {
+        request.pk: str(request)
+        for request in ApprovalRequest.objects.filter(pk__in=request_ids).select_related(
+            "group", "deal"
         )
-        .filter(Q(decided_by=actor) | Q(delegate_for=actor))
-        .select_related("group")
-        .first()
-    )
-    if decided is not None:
-        raise SegregationOfDutiesError(
-            f"{actor} already decided the {decided.group.name} step of deal {request.deal_id}: "
-            "each step of a deal's approvals needs a different person"
-        )
+    }
+    outcomes = []
+    for request_id in dict.fromkeys(request_ids):  # once each, in order
+        label = labels.get(request_id)
+        if label is None:
+            outcomes.append(DecisionOutcome(request_id, f"request {request_id}", "no such request"))
+            continue
+        try:
+            approval_request_decide(request_id=request_id, actor=actor, approve=True, reason=reason)
+        except (ApprovalError, PermissionDenied) as exc:
+            outcomes.append(DecisionOutcome(request_id, label, str(exc)))
+        else:
+            outcomes.append(DecisionOutcome(request_id, label))
+    return outcomes
 
 
 def approval_requests_remind(*, older_than_hours: int) -> int:
@@ -373,10 +395,6 @@ def approval_delegation_revoke(
 # --- mail ----------------------------------------------------------------------------------
 
 
-# Each runs in a task (approvals/tasks.py) from an outbox row written with the decision, so
-# a mail server that is down delays the mail (retried with backoff), never the decision.
-
-
 def _mail_group(group: Group, subject: str, body: str, *, key: str = "") -> int:
     recipients = list(
         group.user_set.filter(is_active=True).exclude(email="").values_list("email", flat=True)
@@ -384,28 +402,49 @@ def _mail_group(group: Group, subject: str, body: str, *, key: str = "") -> int:
     return send_notification(subject=subject, body=body, recipients=recipients, key=key)
 
 
+# Run by approvals/tasks.py from an outbox row written with the decision, so a mail server
+# that is down delays the mail (retried with backoff), never the decision. Each notification:
+# a bell row for each person and one e-mail with the deal's name,
+# amount and link (dealdesk/notifications.py), each once however often the step runs.
+
+
 def approval_request_notify_opened(*, request_id: int) -> int:
     """Tell the request's group that it waits for them."""
-    request = ApprovalRequest.objects.select_related("deal", "group").get(pk=request_id)
-    return _mail_group(
-        request.group,
-        f"approval needed: {request.deal.name}",
-        "\n".join([f"{request.group.name} (step {request.step})", *request.reasons]),
-        key=f"approval-request-{request.pk}-opened",
+    request = ApprovalRequest.objects.select_related("deal__account", "group").get(pk=request_id)
+    return notify(
+        recipients=_members(request.group),
+        deal=request.deal,
+        kind=Notification.Kind.APPROVAL_NEEDED,
+        key=_opened_key(request),
+        subject=f"approval needed: {request.deal.name}",
+        headline=f"{request.group.name} approval needed (step {request.step}): {request.deal.name}",
+        details=request.reasons,
     )
 
 
 def approval_request_notify_decided(*, request_id: int) -> int:
-    """Tell Deal Desk how a request was decided."""
-    request = ApprovalRequest.objects.select_related("deal", "group", "decided_by").get(
+    """Tell Deal Desk how a request was decided; the group's "approval needed" is settled."""
+    request = ApprovalRequest.objects.select_related("deal__account", "group", "decided_by").get(
         pk=request_id
     )
+    notifications_settle(key=_opened_key(request))
     desk = Group.objects.filter(name=Role.DEAL_DESK).first()
     if desk is None:
         return 0
-    return _mail_group(
-        desk,
-        f"{request.deal.name}: {request.group.name} {request.state}",
-        f"{request.decided_by}: {request.reason or request.state}",
+    return notify(
+        recipients=_members(desk),
+        deal=request.deal,
+        kind=Notification.Kind.APPROVAL_DECIDED,
         key=f"approval-request-{request.pk}-decided",
+        subject=f"{request.deal.name}: {request.group.name} {request.state}",
+        headline=f"{request.deal.name}: {request.group.name} {request.state}",
+        details=[f"{request.decided_by}: {request.reason or request.state}"],
     )
+
+
+def _members(group: Group) -> QuerySet:
+    return group.user_set.filter(is_active=True)
+
+
+def _opened_key(request: ApprovalRequest) -> str:
+    return f"approval-request-{request.pk}-opened"

@@ -24,6 +24,9 @@ class Action(StrEnum):
     DEAL_RESUMED = "deal.resumed"
     DEAL_CANCELLED = "deal.cancelled"
     DEAL_OWNER_ASSIGNED = "deal.owner_assigned"
+    DEAL_DRAFTING_RETRIED = "deal.drafting_retried"  # Deal Desk sent a stuck drafting step again
+    # Its stored totals priced again under a new contract version's clauses (free months, ...)
+    DEAL_REPRICED = "deal.repriced"
     # CRM (dealdesk.crm)
     CRM_DRIFT_DETECTED = "crm_drift.detected"
     CRM_DRIFT_ACCEPTED = "crm_drift.accepted"
@@ -99,6 +102,8 @@ _LABELS: dict[Action, str] = {
     Action.DEAL_CRM_CHANGED: "Changed in the CRM",
     Action.DEAL_SENT_TO_MANUAL_REVIEW: "Sent to manual review",
     Action.DEAL_RESUMED: "Resumed from manual review",
+    Action.DEAL_DRAFTING_RETRIED: "Drafting retried",
+    Action.DEAL_REPRICED: "Totals priced under the contract's clauses",
     Action.CRM_DRIFT_DETECTED: "CRM change waiting for a decision",
     Action.CRM_DRIFT_ACCEPTED: "CRM change accepted",
     Action.CRM_DRIFT_DISMISSED: "CRM change dismissed",
@@ -110,7 +115,16 @@ _LABELS: dict[Action, str] = {
     Action.CONTRACT_VERSION_APPROVED: "Contract approved by Legal",
     Action.CONTRACT_VERSION_CHANGES_REQUESTED: "Legal requested changes",
     Action.CONTRACT_VERSION_GATES_EVALUATED: "Gates evaluated",
+    Action.CONTRACT_VERSION_CLAUSE_ACCEPTED: "Clause accepted by Legal",
+    Action.CONTRACT_VERSION_CLAUSE_EDITED: "Clause edited by Legal",
+    Action.CONTRACT_VERSION_CLAUSE_REJECTED: "Clause removed by Legal",
+    Action.CONTRACT_VERSION_CLAUSE_ADDED: "Clause added by Legal",
     Action.APPROVAL_REQUEST_OPENED: "Approval requested",
+    Action.APPROVAL_REQUEST_APPROVED: "Approval granted",
+    Action.APPROVAL_REQUEST_REJECTED: "Approval refused",
+    Action.APPROVAL_REQUEST_SUPERSEDED: "Approval request superseded",
+    Action.USER_GROUPS_CHANGED: "Roles changed",
+    Action.USER_TWO_FACTOR_ENABLED: "Two-factor sign-in set up",
     Action.OUTBOX_MESSAGE_DEAD_LETTERED: "Pipeline step dead-lettered",
     Action.OUTBOX_MESSAGE_RETRIED: "Pipeline step retried",
 }
@@ -124,6 +138,11 @@ def canonical_action(name: str) -> Action | None:
         return Action(name)
     except ValueError:
         return None
+
+
+def action_names(action: Action) -> list[str]:
+    """Every name `action` stands under in the log: its own and the legacy ones."""
+    return [action.value, *(old for old, new in LEGACY.items() if new == action)]
 
 
 def action_label(name: str) -> str:

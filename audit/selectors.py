@@ -1,12 +1,14 @@
 """Reading the audit log."""
 
+import datetime
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 
-from audit.actions import LEGACY, Action
+from audit.actions import LEGACY, Action, action_names
 from audit.models import AuditEvent
 
 
@@ -66,3 +68,28 @@ def access_review(*, q: str = "", group: int | None = None, active: bool | None 
         ),
     ).prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
     return users
+
+
+def audit_log(
+    *,
+    actor_id: int | None = None,
+    by_system: bool = False,
+    action: Action | None = None,
+    since: datetime.datetime | None = None,
+    before: datetime.datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    """The log as an auditor filters it, newest first: by who acted (a user, or the system
+    when no person did), what was done (current and legacy names alike) and when
+    (`since` inclusive, `before` exclusive)."""
+    events = AuditEvent.objects.select_related("actor").order_by("-seq")
+    if by_system:
+        events = events.filter(actor__isnull=True)
+    elif actor_id is not None:
+        events = events.filter(actor_id=actor_id)
+    if action is not None:
+        events = events.filter(action__in=action_names(action))
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
+    if before is not None:
+        events = events.filter(occurred_at__lt=before)
+    return events

@@ -1,12 +1,17 @@
 """Characters a PDF would show as empty (.notdef) boxes: no installed font has them, or they
 have no printed form (control characters). WeasyPrint draws them anyway and only logs a warning
 for each, so they are collected from its log while a document is written (the "weasyprint"
-logger must stay at WARNING or lower, as settings.LOGGING has it)."""
+logger must stay at WARNING or lower, as settings.LOGGING has it).
+
+The same warnings come again for every character of every document, so the console prints
+each of them once (`PrintedOnce`, a filter on the console handler: on the logger it would hide
+the repeats from `MissingGlyphs` too, and a second contract with the same boxes would go out).
+"""
 
 import logging
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +28,10 @@ class MissingGlyphs(logging.Handler):
         if record.thread == self.thread and str(record.msg).startswith(".notdef glyph"):
             self.codepoints[record.args[-1]] = None
 
+    @property
+    def only_control_characters(self) -> bool:
+        return all(unicodedata.category(chr(c)) == "Cc" for c in self.codepoints)
+
     def reason(self, context: dict[str, Any]) -> str:
         characters = [chr(c) for c in self.codepoints]
         shown = ", ".join(_describe(c) for c in characters[:5])
@@ -30,7 +39,7 @@ class MissingGlyphs(logging.Handler):
             shown += f" and {len(characters) - 5} more"
         fields = _fields_containing(context, set(characters))
         where = f" in {', '.join(fields[:3])}" if fields else ""
-        if all(unicodedata.category(c) == "Cc" for c in characters):
+        if self.only_control_characters:
             cause = "control characters have no printed form: correct the text where it comes from"
         else:
             cause = (
@@ -69,3 +78,29 @@ def missing_glyphs() -> Iterator[MissingGlyphs]:
         yield missing
     finally:
         logger.removeHandler(missing)
+
+
+class PrintedOnce(logging.Filter):
+    """Lets each distinct message of the named loggers (and their children) through once per
+    process; other loggers' records all pass. A machine without the Noto fonts otherwise
+    prints a warning per missing character per document: ~60 lines for the demo data alone."""
+
+    # Distinct messages remembered; past it, repeats print again rather than memory growing.
+    LIMIT = 10_000
+
+    def __init__(self, loggers: Sequence[str] = ()) -> None:
+        super().__init__()
+        self.loggers = tuple(loggers)
+        self.seen: set[tuple[str, int, str]] = set()
+        self.lock = threading.Lock()  # web and worker threads log at once
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not any(record.name == n or record.name.startswith(f"{n}.") for n in self.loggers):
+            return True
+        key = (record.name, record.levelno, record.getMessage())
+        with self.lock:
+            if key in self.seen:
+                return False
+            if len(self.seen) < self.LIMIT:
+                self.seen.add(key)
+        return True

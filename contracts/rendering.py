@@ -45,8 +45,28 @@ _FREQUENCY_LABEL = {
 }
 
 
+# What people on the deal and review pages read when a contract cannot be drawn: the cause
+# (a missing font and its Debian package, a template's syntax) is for ops, in the log and the
+# admin (contracts.drawing_failures).
+DRAWING_FAILED = "The contract could not be drawn: Deal Desk has been told."
+
+
 class RenderingError(Exception):
-    """A template could not be rendered; the deal goes to manual review with this reason."""
+    """A document could not be drawn; `str()` says why, in words meant for ops and Legal's
+    template authors. `public_reason` is what everyone else is told."""
+
+    @property
+    def public_reason(self) -> str:
+        return DRAWING_FAILED
+
+
+class UnprintableText(RenderingError):
+    """The deal's own text has characters with no printed form (a control character from the
+    CRM): nothing for ops to fix, so the people who can correct the text are told where it is."""
+
+    @property
+    def public_reason(self) -> str:
+        return f"The contract could not be drawn: {self}."
 
 
 class TemplateRefused(RenderingError):
@@ -117,15 +137,20 @@ class _DocumentEngine(Engine):
         return [_DOCUMENT_LIBRARY]
 
 
-_HTML_ENGINE = _DocumentEngine(loaders=[], libraries={}, autoescape=True)
-# Clause wording (Legal edits it too) is text, not HTML: rendered unescaped here, escaped where
-# it is placed.
-_TEXT_ENGINE = _DocumentEngine(loaders=[], libraries={}, autoescape=False)
+# Whether values are escaped is the Context's choice, not the engine's: Engine(autoescape=...)
+# only reaches templates rendered through Django's template backend, never from_string().
+_DOCUMENT_ENGINE = _DocumentEngine(loaders=[], libraries={})
 
 
 def clause_wording(wording: str, params: dict[str, Any]) -> str:
+    """The clause's text with its params filled in, as plain text: "England & Wales", never
+    "England &amp; Wales". Each document escapes it once where it places it (the PDF's HTML,
+    the DOCX's XML, the review page), so escaping it here too printed "&amp;amp;"."""
     try:
-        return _TEXT_ENGINE.from_string(wording).render(Context(params)).strip()
+        text = _DOCUMENT_ENGINE.from_string(wording).render(Context(params, autoescape=False))
+        # render() marks its output safe; a plain str (str.strip gives one) is escaped by the
+        # HTML it lands in, so a param such as "<b>" stays text there.
+        return str.strip(text)
     except Exception as exc:  # a legal-edited template may be broken in any way
         raise RenderingError(f"clause wording does not render: {exc}") from exc
 
@@ -313,7 +338,7 @@ def render_docx(template_docx: bytes, context: dict[str, Any]) -> bytes:
 
 def render_html(template_html: str, context: dict[str, Any]) -> str:
     try:
-        template = _HTML_ENGINE.from_string(template_html)
+        template = _DOCUMENT_ENGINE.from_string(template_html)
         # The top level stays a dict: {% cycle ... as x %} writes into it.
         return template.render(Context(dict(_frozen(context)), autoescape=True))
     except TemplateRefused as exc:
@@ -404,5 +429,6 @@ def render_pdf(template_html: str, context: dict[str, Any]) -> bytes:
             gc.enable()
     # A contract whose legal name or terms print as boxes must not go out: refused whole.
     if missing.codepoints:
-        raise RenderingError(missing.reason(context))
+        error = UnprintableText if missing.only_control_characters else RenderingError
+        raise error(missing.reason(context))
     return pdf

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from audit.actions import Action
 from audit.services import audit_record, record_change
+from contracts.drawing_failures import drawing_failure_logged, drawing_failure_recorded
 from contracts.extraction import extract_clauses
 from contracts.models import (
     APPROVE_TEMPLATE_PERM,
@@ -31,6 +32,7 @@ from contracts.models import (
     ContractVersion,
     TemplateState,
 )
+from contracts.param_words import worded_problems
 from contracts.rendering import (
     RenderingError,
     document_context,
@@ -40,7 +42,13 @@ from contracts.rendering import (
 )
 from contracts.review_rules import legal_review_reasons
 from contracts.selectors import current_version
-from contracts.snapshot import deal_snapshot, library, snapshot_hash, worded_clause
+from contracts.snapshot import (
+    deal_snapshot,
+    library,
+    snapshot_hash,
+    snapshot_repriced,
+    worded_clause,
+)
 from contracts.snapshot_types import SnapshotClause
 from contracts.taxonomy import PARAMS, clean_params
 from dealdesk import services as deal_services
@@ -213,8 +221,11 @@ def contract_draft(*, deal_id: int, actor: AbstractBaseUser) -> ContractVersion 
         number = _next_number(deal)
         snapshot = deal_snapshot(deal=deal, template=template, clauses=clauses, number=number)
         documents = _render(template, snapshot, number)
-    except (RenderingError, PricingError) as exc:
+    except PricingError as exc:
         _to_manual_review(deal, actor, f"contract cannot be rendered: {exc}")
+        return None
+    except RenderingError as exc:  # the cause is for ops: logged and kept in the admin
+        _to_manual_review(deal, actor, drawing_failure_recorded(exc, deal_crm_id=deal.crm_id))
         return None
     reasons = legal_review_reasons(
         pattern=deal.pattern,
@@ -292,6 +303,12 @@ def _publish(
             reason=reason,
             history_reason=f"superseded by v{number}",
         )
+    deal_services.deal_reprice_for_contract(
+        deal_id=deal.pk,
+        actor=actor,
+        clauses=[(clause["type"], clause["params"]) for clause in snapshot["clauses"]],
+        reason=f"priced under contract v{number}",
+    )
     hashes = {kind: hashlib.sha256(content).hexdigest() for kind, content in documents.items()}
     version = ContractVersion(
         deal=deal,
@@ -494,10 +511,7 @@ def _cleaned(clause_type: str, params: dict[str, Any]) -> dict[str, Any]:
     try:
         return clean_params(clause_type, params)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ContractReviewError(problems) from exc
+        raise ContractReviewError("; ".join(worded_problems(exc)) + ".") from exc
 
 
 @transaction.atomic
@@ -519,14 +533,17 @@ def _revise(
     try:
         clauses, detail = change(list(version.clauses), library())
         number = _next_number(deal)
+        # Repriced under the edited clauses: a free period or uplift Legal adds is billed.
         snapshot = {
-            **version.snapshot,
-            "clauses": clauses,
+            **snapshot_repriced(deal=deal, snapshot=version.snapshot, clauses=clauses),
             "reference": f"{deal.crm_id}-{number}",
         }
         documents = _render(version.template, snapshot, number)
+    except PricingError as exc:
+        raise ContractReviewError(f"the edited clauses cannot be priced: {exc}") from exc
     except RenderingError as exc:
-        raise ContractReviewError(str(exc)) from exc
+        # Only logged: the failed edit's transaction rolls back any row written for it.
+        raise ContractReviewError(drawing_failure_logged(exc, deal_crm_id=deal.crm_id)) from exc
     new = _publish(
         deal=deal,
         template=version.template,

@@ -9,11 +9,11 @@ from typing import Any
 from contracts.models import ClauseType, ContractTemplate
 from contracts.rendering import clause_wording
 from contracts.snapshot_types import snapshot_hash
-from dealdesk.models import Deal
+from dealdesk.models import Deal, DealLine
 from dealdesk.pricing import PricingResult
 from dealdesk.selectors import deal_lines, deal_pricing
 
-__all__ = ["deal_snapshot", "library", "snapshot_hash", "worded_clause"]
+__all__ = ["deal_snapshot", "library", "snapshot_hash", "snapshot_repriced", "worded_clause"]
 
 
 def library() -> dict[str, ClauseType]:
@@ -41,8 +41,7 @@ def deal_snapshot(
     *, deal: Deal, template: ContractTemplate, clauses: list[dict[str, Any]], number: int
 ) -> dict[str, Any]:
     lines = deal_lines(deal=deal)
-    pricing: PricingResult = deal_pricing(deal, lines)
-    term_totals = pricing.term_totals()
+    pricing = _pricing(deal, lines, clauses)
     account = deal.account
     signer = deal.contact_roles.select_related("contact").order_by("-is_primary", "pk").first()
     return {
@@ -78,6 +77,33 @@ def deal_snapshot(
             "payment_terms": deal.payment_terms,
             "owner": deal.owner.get_username(),
         },
+        **_priced_parts(lines, pricing),
+        "notes": deal.ae_notes,
+        "clauses": clauses,
+    }
+
+
+def snapshot_repriced(
+    *, deal: Deal, snapshot: dict[str, Any], clauses: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """`snapshot` with `clauses` in it, its lines, schedule and totals priced under them: a
+    clause edit that adds a free period or changes an uplift changes what is billed."""
+    lines = deal_lines(deal=deal)
+    return {
+        **snapshot,
+        **_priced_parts(lines, _pricing(deal, lines, clauses)),
+        "clauses": clauses,
+    }
+
+
+def _pricing(deal: Deal, lines: list[DealLine], clauses: list[dict[str, Any]]) -> PricingResult:
+    # The contract's own clauses, not the deal's last version's: this one replaces it.
+    return deal_pricing(deal, lines, clauses=[(c["type"], c["params"]) for c in clauses])
+
+
+def _priced_parts(lines: list[DealLine], pricing: PricingResult) -> dict[str, Any]:
+    """The snapshot's lines and pricing: every figure the documents and the gates read."""
+    return {
         "lines": [
             {
                 "sku": line.product.sku,
@@ -89,7 +115,7 @@ def deal_snapshot(
                 "net_unit_price": str(line.net_unit_price),
                 "interval": line.product.billing_interval,
                 "line_total": str(pricing.line_totals[str(line.pk)]),
-                "term_total": str(term_totals[str(line.pk)]),
+                "term_total": str(pricing.term_totals[str(line.pk)]),
             }
             for line in lines
         ],
@@ -114,6 +140,4 @@ def deal_snapshot(
                 for s in pricing.ramp
             ],
         },
-        "notes": deal.ae_notes,
-        "clauses": clauses,
     }

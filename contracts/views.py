@@ -186,14 +186,13 @@ def clause_action(request: HttpRequest, pk: int, index: int, action: str) -> Htt
             ),
         )
     if action == "reject":
+        # Removing a clause is not undone by a click: the page confirms, and the service
+        # refuses it without a reason.
         return _act(
             request,
             version,
             lambda: services.contract_clause_reject(
-                version_id=version.pk,
-                clause_index=index,
-                actor=request.user,
-                reason=reason or "rejected by legal",
+                version_id=version.pk, clause_index=index, actor=request.user, reason=reason
             ),
         )
     raise PermissionDenied(f"{action} is not a clause action")
@@ -213,13 +212,14 @@ def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if clause_type not in {c.code for c in ClauseType.objects.all()}:
             messages.error(request, "Pick a clause from the library.")
             return redirect("contract-version", pk=version.pk)
+        params = params_from_post(clause_type, request.POST)
         return _act(
             request,
             version,
             lambda: services.contract_clause_add(
                 version_id=version.pk,
                 clause_type=clause_type,
-                params=params_from_post(clause_type, request.POST),
+                params=params,
                 actor=request.user,
                 reason=reason or "added from the library",
             ),
@@ -253,5 +253,5 @@ def library_params(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "contracts/_param_inputs.html",
-        {"fields": param_fields(clause_type.code, clause_type.default_params)},
+        {"fields": param_fields(clause_type.code, {}, clause_type.default_params)},
     )

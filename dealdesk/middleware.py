@@ -4,7 +4,7 @@ import re
 from collections.abc import Callable
 
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 
 # Control characters no person types: NUL (PostgreSQL refuses it in text: a 500 deep in a
@@ -62,3 +62,24 @@ class DatabaseBusyMiddleware:
         if not is_database_locked(exception):
             return None
         return render(request, "503_database_busy.html", {"message": DATABASE_BUSY}, status=503)
+
+
+class MethodNotAllowedPageMiddleware:
+    """Django answers a wrong method (a bookmarked form action opened as a link) with an
+    empty 405; a browser gets a page with the navigation and a way back instead, with the
+    same status and Allow header. Other clients (htmx, scripts) keep the bare answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not isinstance(response, HttpResponseNotAllowed) or not _is_page_request(request):
+            return response
+        page = render(request, "405.html", status=405)
+        page["Allow"] = response["Allow"]
+        return page
+
+
+def _is_page_request(request: HttpRequest) -> bool:
+    return "text/html" in request.headers.get("Accept", "") and "HX-Request" not in request.headers

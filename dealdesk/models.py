@@ -421,3 +421,67 @@ class DealTermsEdit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.editor} edited {self.deal}: {self.what}"
+
+
+class Notification(models.Model):
+    """Something waiting for one person, counted under the bell in the navigation. Written by
+    the task that e-mails them (dealdesk/notifications.py), once per person and key, so a
+    step that runs twice tells nobody twice. Not business state: no history, no audit."""
+
+    class Kind(models.TextChoices):
+        APPROVAL_NEEDED = "approval_needed", "Approval needed"
+        APPROVAL_DECIDED = "approval_decided", "Approval decided"
+        DEAL_WAITS_FOR_DESK = "deal_waits_for_desk", "Deal waits for Deal Desk"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    # The sender's idempotency key (the same as its e-mail's): one row per person and key.
+    key = models.CharField(max_length=200)
+    text = models.CharField(max_length=500)
+    # A path on this site; the bell's redirect refuses anything else (dealdesk/notifications.py).
+    url = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_key")
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
+            # The bell's count on every page: only the unread rows of one person.
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.text}"
+
+
+class SavedDealFilter(models.Model):
+    """A person's named deal-list filter. Only the query string DealFilterForm cleaned is kept
+    (dealdesk/forms.py), and it is cleaned again when the list applies it. A convenience,
+    not business state: no history, no audit."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_deal_filters"
+    )
+    name = models.CharField(max_length=80)
+    query_string = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_deal_filter_name_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.name}"

@@ -9,6 +9,7 @@ and takes effect once. Later capabilities add their rows here.
 
     CRM sync ─▶ Deal:new ─▶ classify + price ─▶ Deal:drafting (or manual_review)
     Deal:drafting ─▶ draft the contract (extract clauses, render) ─▶ Deal:in_review
+    Deal:manual_review, Deal:changes_requested ─▶ Deal Desk told (bell + e-mail)
     Deal:changes_requested ─(a person redrafts)─▶ Deal:drafting ─▶ a new contract version
     Deal:cancelled ─▶ its live contract version is voided, its open approvals superseded
     Deal:in_review ─▶ gates + policy ─▶ approval requests, step by step (or changes_requested)
@@ -30,6 +31,9 @@ NEXT_STEP: dict[tuple[str, str], str] = {
     ("dealdesk.deal", "new"): "dealdesk.tasks.deal_classify_and_price",
     ("dealdesk.deal", "drafting"): "contracts.tasks.contract_draft",
     ("dealdesk.deal", "cancelled"): "contracts.tasks.contract_void_for_cancelled_deal",
+    # A deal that stops for a person: Deal Desk is told (bell and e-mail).
+    ("dealdesk.deal", "manual_review"): "dealdesk.tasks.deal_notify_deal_desk",
+    ("dealdesk.deal", "changes_requested"): "dealdesk.tasks.deal_notify_deal_desk",
     ("dealdesk.deal", "in_review"): "approvals.tasks.evaluate_deal",
     ("approvals.approvalrequest", "approved"): "approvals.tasks.evaluate_after_decision",
     ("approvals.approvalrequest", "rejected"): "approvals.tasks.evaluate_after_decision",

@@ -8,15 +8,30 @@ Time is counted in service months from the service anchor (the start date, or th
 calendar boundary after it when billing is aligned to the calendar). Month m is
 [add_months(anchor, m), add_months(anchor, m + 1)); ramp segments are 12-month blocks of
 them; periods are runs of them; only a calendar-alignment stub is counted in days.
+
+Pricing clauses of the contract are terms of the engine, not adjustments made after it:
+- a free period ("first 2 months free") is the term's first `free_months` service months,
+  inside the term, not added to it: a 12-month term with 2 free months bills 10 months and
+  ends when it would have. Recurring charges in those months are zero (the periods are still
+  shown, at zero); one-time fees are still billed. List value is not reduced, so the free
+  months count in the effective discount like any other concession. A calendar stub before
+  the service anchor is outside the term's month count and is billed as usual.
+- an uplift compounds `uplift_pct` every `uplift_every_months` months from the anchor;
+- a price lock holds prices for its first `price_lock_months` months: uplift dates inside
+  the lock are skipped, not caught up, so the first uplift is at the first uplift date at or
+  after the lock ends.
+A billing period with no charge at all (after the first invoice of a one-time-only deal) is
+not an invoice and is left out of the schedule.
 """
 
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 
 __all__ = [
+    "CURRENCY_CODES",
     "Charge",
     "DealTerms",
     "LineInput",
@@ -26,6 +41,7 @@ __all__ = [
     "RampSegment",
     "add_months",
     "discount_pct_of",
+    "last_day",
     "minor_unit",
     "net_unit_price",
     "price_deal",
@@ -62,6 +78,7 @@ _MINOR_UNITS: dict[str, int] = {
     )
     for code in codes.split()
 }
+CURRENCY_CODES = frozenset(_MINOR_UNITS)
 _QUANTUM: dict[str, Decimal] = {code: Decimal(1).scaleb(-e) for code, e in _MINOR_UNITS.items()}
 
 _RECURRING_KINDS = frozenset({"subscription", "usage"})
@@ -99,6 +116,8 @@ class DealTerms:
     uplift_pct: Decimal = Decimal(0)
     uplift_every_months: int = 12
     align_to_calendar: bool = False
+    free_months: int = 0  # the term's first service months, billed at zero (a free period)
+    price_lock_months: int = 0  # no uplift takes effect in the term's first months
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +134,12 @@ class Period:
     charges: tuple[Charge, ...]
     total: Decimal  # sum of the rounded charges
     prorated: bool  # True only for the calendar-alignment stub
+    free_months: int  # service months of this period inside the free period
+
+    @property
+    def last_day(self) -> date:
+        """The period's last day of service, as contracts and invoices write it."""
+        return last_day(self.end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +150,21 @@ class RampSegment:
     monthly_recurring: Decimal  # run-rate at the segment's start before uplift, unrounded
     total: Decimal  # sum of the rounded charges of the lines of this segment
 
+    @property
+    def last_day(self) -> date:
+        return last_day(self.end)
+
 
 @dataclass(frozen=True, slots=True)
 class PricingResult:
     currency: str
     line_totals: dict[str, Decimal]  # Salesforce's TotalPrice: one billing interval's worth
+    # A recurring line's year at its own price (before uplift and free months): line_totals
+    # times the intervals in a year, rounded once. One-time lines have none.
+    line_year_values: dict[str, Decimal]
+    # Each line's rounded charges over the whole term, after free months and uplift: what an
+    # order form shows as the line's total; they add up to TCV.
+    term_totals: dict[str, Decimal]
     periods: tuple[Period, ...]
     ramp: tuple[RampSegment, ...]
     tcv: Decimal
@@ -142,18 +177,13 @@ class PricingResult:
     service_end: date  # exclusive
 
     @property
+    def service_last_day(self) -> date:
+        return last_day(self.service_end)
+
+    @property
     def lines_total(self) -> Decimal:
         """Sum of line_totals: what the CRM's Opportunity.Amount should be."""
         return sum(self.line_totals.values(), _zero(self.currency))
-
-    def term_totals(self) -> dict[str, Decimal]:
-        """Each line's rounded charges over the whole term: what an order form shows as the
-        line's total, and they add up to TCV."""
-        totals = dict.fromkeys(self.line_totals, _zero(self.currency))
-        for period in self.periods:
-            for charge in period.charges:
-                totals[charge.line_key] += charge.amount
-        return totals
 
 
 def minor_unit(currency: str) -> int:
@@ -212,6 +242,11 @@ def prorate(amount: Decimal, period_start: date, period_end: date, service_start
     served_days = max(0, (period_end - service_start).days)
     # Multiply before dividing so a whole-cent result stays exact.
     return amount * served_days / total_days
+
+
+def last_day(end: date) -> date:
+    """The last day of a span whose `end` is exclusive (the engine's) : what people read."""
+    return end - timedelta(days=1)
 
 
 def add_months(d: date, months: int) -> date:
@@ -276,14 +311,22 @@ def _price(
     segment_count = max((line.segment for line in checked), default=1)
 
     factors = _uplift_factors(uplift, every, term)
+    free = terms.free_months
+    # Uplift dates inside the price lock are skipped (not caught up later): month m is
+    # uplifted by the uplift dates from the lock's end up to m.
+    locked_uplifts = (terms.price_lock_months - 1) // every if terms.price_lock_months else 0
 
-    def weight(first: int, end: int) -> Decimal:
-        """Sum of the uplift factors of service months first..end-1, by exponent run."""
+    def factor(month: int) -> Decimal:
+        return factors[max(0, month // every - locked_uplifts)]
+
+    def weight(first: int, end: int, billed_from: int = free) -> Decimal:
+        """Sum of the uplift factors of service months first..end-1 from `billed_from` on
+        (the free months weigh nothing), by exponent run."""
         total = Decimal(0)
-        month = first
+        month = max(first, billed_from)
         while month < end:
             run_end = min(end, (month // every + 1) * every)
-            total += factors[month // every] * (run_end - month)
+            total += factor(month) * (run_end - month)
             month = run_end
         return total
 
@@ -302,7 +345,8 @@ def _price(
             for position, (first, end) in enumerate(spans)
             if max(first, seg_first) < min(end, seg_end)
         ]
-        segment_weight[segment] = weight(seg_first, seg_end)
+        # At list price nothing is free: a free period counts as a concession.
+        segment_weight[segment] = weight(seg_first, seg_end, billed_from=0)
         first_year_weight[segment] = weight(seg_first, min(seg_end, _SEGMENT_MONTHS))
 
     exact_net_total = Decimal(0)
@@ -311,6 +355,8 @@ def _price(
     first_year_value = zero
     segment_totals = dict.fromkeys(range(1, segment_count + 1), zero)
     line_totals: dict[str, Decimal] = {}
+    line_year_values: dict[str, Decimal] = {}
+    term_totals: dict[str, Decimal] = {}
     # Per interval length, the sum of net_base per segment: run-rates, ARR, exit ARR.
     run_rate_bases: dict[tuple[int, int], Decimal] = {}
 
@@ -328,11 +374,15 @@ def _price(
             exact_list_total += line.list_base
             list_tcv += round_money(line.list_base, currency)
             segment_totals[line.segment] += amount
+            term_totals[line.key] = amount
             if position == 0 or spans[position - offset][0] < _SEGMENT_MONTHS:
                 first_year_value += amount
             continue
 
         months = line.interval_months
+        line_year_values[line.key] = round_money(
+            line.net_base * (_SEGMENT_MONTHS // months), currency
+        )
         key = (line.segment, months)
         run_rate_bases[key] = run_rate_bases.get(key, Decimal(0)) + line.net_base
         # Exact values are kept in "intervals" (numerators over `months`) and divided
@@ -373,6 +423,7 @@ def _price(
         # Same schedule at list price: by cumulative rounding its charges sum to this.
         list_tcv += round_money(exact_list / months, currency)
         segment_totals[line.segment] += billed
+        term_totals[line.key] = billed  # by cumulative rounding, the sum of its charges
         first_year_value += round_money(first_year_exact / months, currency)
 
     if exact_list_total == 0:
@@ -394,10 +445,18 @@ def _price(
         )
 
     arr = round_money(annual_run_rate(1), currency)
-    exit_arr = round_money(
-        annual_run_rate(last_recurring_segment) * factors[(term - 1) // every], currency
-    )
+    exit_arr = round_money(annual_run_rate(last_recurring_segment) * factor(term - 1), currency)
 
+    # Free service months per period: the stub has none, full periods count theirs.
+    free_in = [0] * offset + [max(0, min(end, free) - first) for first, end in spans]
+    # A period nothing is charged in is not an invoice: left out, the rest numbered on.
+    invoiced = [
+        (start, end, period_charges, free_months, bool(stub) and position == 0)
+        for position, ((start, end), period_charges, free_months) in enumerate(
+            zip(bounds, charges, free_in, strict=True)
+        )
+        if period_charges
+    ]
     periods = tuple(
         Period(
             index=index,
@@ -405,9 +464,10 @@ def _price(
             end=end,
             charges=tuple(period_charges),
             total=sum((charge.amount for charge in period_charges), zero),
-            prorated=bool(stub) and index == 0,
+            prorated=prorated,
+            free_months=free_months,
         )
-        for index, ((start, end), period_charges) in enumerate(zip(bounds, charges, strict=True))
+        for index, (start, end, period_charges, free_months, prorated) in enumerate(invoiced)
     )
     tcv = sum((period.total for period in periods), zero)
 
@@ -439,6 +499,8 @@ def _price(
     return PricingResult(
         currency=currency,
         line_totals=line_totals,
+        line_year_values=line_year_values,
+        term_totals=term_totals,
         periods=periods,
         ramp=ramp,
         tcv=tcv,
@@ -491,6 +553,14 @@ def _validate_terms(terms: DealTerms) -> tuple[str, int, int, int, Decimal]:
     uplift = _decimal(terms.uplift_pct, "uplift_pct")
     if uplift < 0:
         raise PricingError(f"uplift_pct {uplift} is negative")
+    for name in ("free_months", "price_lock_months"):
+        months = getattr(terms, name)
+        if isinstance(months, bool) or not isinstance(months, int) or months < 0:
+            raise PricingError(f"{name} must be a whole number of 0 or more, got {months!r}")
+    if terms.free_months > term:
+        raise PricingError(
+            f"a free period of {terms.free_months} months is longer than the {term}-month term"
+        )
     return terms.currency, term, period_len, every, uplift
 
 

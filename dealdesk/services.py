@@ -5,7 +5,7 @@ actor's permission, transition, save with history user and reason, write the aud
 What happens next is not decided here: dealdesk/pipeline.py enqueues it after commit.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -20,9 +20,13 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from audit.actions import Action
-from audit.services import audit_record_many, record_change
+from audit.services import audit_record, audit_record_many, record_change
 from dealdesk import pipeline
 from dealdesk.bulk import bulk_insert_with_history
+from dealdesk.drafting import drafting_progress
+from dealdesk.integrations import delivery
+from dealdesk.integrations.models import DeliveryStatus, OutboxMessage
+from dealdesk.integrations.outbox import outbox_enqueue, relay
 from dealdesk.models import (
     MANAGE_PERM,
     Account,
@@ -37,7 +41,7 @@ from dealdesk.models import (
 )
 from dealdesk.patterns import DealFacts, LineFacts, classify
 from dealdesk.pricing import PricingError, PricingResult, net_unit_price
-from dealdesk.selectors import deal_pricing
+from dealdesk.selectors import ClauseTerms, deal_pricing
 
 # Transitions a person starts must say why; the reason lands in history and the audit log.
 REASON_REQUIRED = {"cancel", "request_changes", "send_to_manual_review", "redraft", "resume"}
@@ -198,6 +202,10 @@ def _new_line(deal: Deal, line: LineSpec) -> DealLine:
     )
 
 
+# The totals a deal stores for the list, the queue and the gates (store_pricing).
+PRICED_FIELDS = ("lines_total", "tcv", "acv", "arr", "first_year_value", "effective_discount_pct")
+
+
 def store_pricing(deal: Deal, result: PricingResult) -> None:
     deal.lines_total = result.lines_total
     deal.tcv = result.tcv
@@ -206,6 +214,33 @@ def store_pricing(deal: Deal, result: PricingResult) -> None:
     deal.first_year_value = result.first_year_value
     deal.effective_discount_pct = result.effective_discount_pct
     deal.priced_at = timezone.now()
+
+
+@transaction.atomic
+def deal_reprice_for_contract(
+    *, deal_id: int, actor: AbstractBaseUser, clauses: Iterable[ClauseTerms], reason: str
+) -> Deal:
+    """Store the deal's totals as its new contract version prices them: classification priced
+    it before any clause existed, and a free period, uplift or price lock in the contract
+    changes what the list, the approval queue and the gates must show. Audited (before and
+    after) only when a figure changes. Raises PricingError on clauses it cannot price."""
+    deal = _locked(deal_id)
+    result = deal_pricing(deal, list(deal.lines.select_related("product")), clauses=clauses)
+    before = {name: getattr(deal, name) for name in PRICED_FIELDS}
+    store_pricing(deal, result)
+    after = {name: getattr(deal, name) for name in PRICED_FIELDS}
+    if before == after:
+        return deal
+    changed = [name for name in PRICED_FIELDS if before[name] != after[name]]
+    record_change(
+        deal,
+        actor=actor,
+        action=Action.DEAL_REPRICED,
+        before={name: before[name] for name in changed},
+        after={name: after[name] for name in changed},
+        reason=reason,
+    )
+    return deal
 
 
 @transaction.atomic
@@ -232,6 +267,10 @@ def deal_classify_and_price(*, deal_id: int, actor: AbstractBaseUser) -> Deal:
             ae_notes=deal.ae_notes,
             account_has_msa=bool(deal.account.msa_reference),
             lines=[LineFacts(ln.product.sku, ln.product.kind, ln.segment_index) for ln in lines],
+            payment_terms=deal.payment_terms,
+            billing_frequency=deal.billing_frequency,
+            currency=deal.currency,
+            start_date=deal.start_date,
         )
     )
     if classification.code:
@@ -364,6 +403,55 @@ def deal_resume(*, deal_id: int, actor: AbstractBaseUser, pattern_code: str, rea
         reason=reason,
     )
     return _transition(deal, actor, "resume", reason)
+
+
+@transaction.atomic
+def deal_retry_drafting(*, deal_id: int, actor: AbstractBaseUser, reason: str = "") -> Deal:
+    """Deal Desk sends a stuck drafting step again from the deal page: a dead letter is
+    retried (attempts start over), anything else gets a fresh step. The step checks the deal
+    is still drafting under a row lock, so an old one that runs late changes nothing."""
+    deal = _locked(deal_id)
+    if not actor.has_perm(MANAGE_PERM):
+        raise PermissionDenied(f"{actor} may not retry drafting deal {deal.pk}")
+    progress = drafting_progress(deal)
+    if progress is None:
+        raise TransitionNotAllowed(
+            f"deal {deal.pk} is {deal.get_state_display().lower()}: it is not drafting",
+            object=deal,
+        )
+    if not progress.can_retry:
+        raise TransitionNotAllowed(
+            f"deal {deal.pk} is still drafting normally ({progress.summary}): try again later",
+            object=deal,
+        )
+    reason = reason.strip() or "drafting retried from the deal page"
+    step = progress.step
+    if step is not None and step.status == DeliveryStatus.DEAD:
+        # The admin's dead-letter retry, allowed here to whoever manages deals.
+        step = delivery.retry_dead_letter(
+            OutboxMessage,
+            step.pk,
+            actor=actor,
+            reason=reason,
+            permission=MANAGE_PERM,
+            action=Action.OUTBOX_MESSAGE_RETRIED,
+            relay=lambda pk: relay([pk]),
+        )
+    else:
+        step = outbox_enqueue(
+            task=pipeline.next_step(Deal._meta.label_lower, DealState.DRAFTING),
+            args=[deal.pk],
+            obj=deal,
+            state=DealState.DRAFTING,
+        )
+    audit_record(
+        actor=actor,
+        obj=deal,
+        action=Action.DEAL_DRAFTING_RETRIED,
+        data={"step": step.pk, "was": progress.summary},
+        reason=reason,
+    )
+    return deal
 
 
 def _locked(deal_id: int) -> Deal:

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "dealdesk.middleware.RefuseControlCharactersMiddleware",
     # SQLite's "database is locked" after the busy timeout: 503 "try again", not a 500.
     "dealdesk.middleware.DatabaseBusyMiddleware",
+    # A browser's wrong method (a form's address opened as a link): a 405 page, not a blank.
+    "dealdesk.middleware.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user as history_user on every django-simple-history row.
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -188,6 +190,8 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="dealdesk@localhost")
+# Where people open Dealdesk: links in e-mails are built on it (a task has no request to ask).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Production hardening, on unless DEBUG; `manage.py check --deploy` is tested with these.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -213,6 +217,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker keeps our LOGGING (its filters, e.g. each font warning printed once) instead of
+# replacing the root handlers with its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 
 # The integrations layer (dealdesk/integrations): how pipeline steps, mail and vendor calls
@@ -225,6 +232,9 @@ INTEGRATIONS_BACKOFF_CAP_SECONDS = env.float("INTEGRATIONS_BACKOFF_CAP_SECONDS",
 INTEGRATIONS_RUNNING_LEASE_SECONDS = env.int("INTEGRATIONS_RUNNING_LEASE_SECONDS", default=900)
 # How long a sent step may wait in the queue before the sweep sends it again.
 OUTBOX_RELAY_GRACE_SECONDS = env.int("OUTBOX_RELAY_GRACE_SECONDS", default=60)
+# A deal drafting this long without a result may be sent again by Deal Desk from its page
+# (sooner when its step failed for good); drafting normally takes seconds.
+DRAFTING_RETRY_AFTER_MINUTES = env.int("DRAFTING_RETRY_AFTER_MINUTES", default=30)
 # Webhook vendors: name in the URL (/webhooks/<name>/) → dotted path of its WebhookVendor.
 WEBHOOK_VENDORS: dict[str, str] = {}
 
@@ -327,7 +337,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        # A machine without the Noto fonts warns per missing character per PDF: print each once.
+        "font_warnings_once": {
+            "()": "contracts.missing_glyphs.PrintedOnce",
+            "loggers": ["weasyprint", "fontTools"],
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["font_warnings_once"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -2,10 +2,15 @@
 
 from celery import shared_task
 
-from dealdesk import services
+from dealdesk import notifications, services
 
 
 @shared_task(name="dealdesk.deal_classify_and_price")
 def deal_classify_and_price(deal_id: int) -> str:
     deal = services.deal_classify_and_price(deal_id=deal_id, actor=services.pipeline_user())
     return deal.state
+
+
+@shared_task(name="dealdesk.deal_notify_deal_desk")
+def deal_notify_deal_desk(deal_id: int) -> int:
+    return notifications.deal_notify_deal_desk(deal_id=deal_id)

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from dealdesk import access_review, owner_views, views
+from dealdesk import access_review, audit_log, notification_views, owner_views, views
 from dealdesk.crm import views as crm_views
 
 urlpatterns = [
@@ -13,6 +13,13 @@ urlpatterns = [
     path("account/", include("dealdesk.security.urls")),
     path("admin/", admin.site.urls),
     path("deals/", views.deal_list, name="deal-list"),
+    path("deals/export.csv", views.deal_list_export, name="deal-list-export"),
+    path("deals/saved-filters/", views.deal_filter_save, name="deal-filter-save"),
+    path(
+        "deals/saved-filters/<int:pk>/delete/",
+        views.deal_filter_delete,
+        name="deal-filter-delete",
+    ),
     path("deals/<int:pk>/", views.deal_detail, name="deal-detail"),
     path("deals/<int:pk>/owner/", owner_views.deal_owner_assign, name="deal-owner-assign"),
     path("deals/<int:pk>/<slug:action>/", views.deal_action, name="deal-action"),
@@ -24,5 +31,13 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("approvals/", include("approvals.urls")),
     path("access-review/", access_review.access_review, name="access-review"),
+    path("audit/", audit_log.audit_log_page, name="audit-log"),
+    path("notifications/", notification_views.notification_list, name="notification-list"),
+    path(
+        "notifications/read-all/",
+        notification_views.notifications_read_all,
+        name="notifications-read-all",
+    ),
+    path("notifications/<int:pk>/", notification_views.notification_go, name="notification-go"),
     path("", include("dealdesk.integrations.urls")),
 ]

@@ -11,11 +11,16 @@ from dealdesk.integrations.errors import IntegrationError
 
 @dataclass(frozen=True)
 class ProposedClause:
-    """A clause as a backend found it, before validation (params not yet checked)."""
+    """A clause as a backend found it, before validation (params not yet checked).
+
+    `declined`: the notes mention the term only as refused ("asked for MFN, we said no"). It is
+    never a clause; the validator reports it among the dropped ones so legal sees it was raised.
+    """
 
     type: str
     params: dict[str, Any]
     quote: str
+    declined: bool = False
 
 
 class ExtractionError(IntegrationError):

@@ -26,15 +26,17 @@ _VALUES = {
 }
 _ones, _teens, _tens = "|".join(_ONES), "|".join(_TEENS), "|".join(_TENS)
 # Longest alternatives first so "forty-five" is not read as "forty".
-NUM = (
-    rf"(?:\d+(?:\.\d+)?|(?:(?:one|a)\s+)?hundred|(?:{_tens})(?:[- ](?:{_ones}))?"
-    rf"|{_teens}|{_ones}|zero)"
-)
+_WORDED = rf"(?:(?:(?:one|a)\s+)?hundred|(?:{_tens})(?:[- ](?:{_ones}))?|{_teens}|{_ones}|zero)"
+# Contract style repeats a number in digits: "thirty (30) days"; the digits are the value.
+NUM = rf"(?:{_WORDED}\s*\(\d+\)|\d+(?:\.\d+)?|{_WORDED})"
 
 
 def number(text: str) -> Decimal:
-    """The value of a NUM match: "45" → 45, "forty-five" → 45, "a hundred" → 100."""
+    """The value of a NUM match: "45" → 45, "forty-five" → 45, "a hundred" → 100,
+    "thirty (30)" → 30."""
     text = text.strip().lower()
+    if bracketed := re.search(r"\((\d+)\)", text):
+        return Decimal(bracketed[1])
     if text[0].isdigit():
         return Decimal(text)
     if text.endswith("hundred"):

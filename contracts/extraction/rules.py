@@ -3,8 +3,14 @@
 The notes are cut into sentences and each sentence into comma parts. Detectors run in a fixed
 order over each sentence and claim the span they matched, so a later, looser detector cannot
 read the same words again ("5% uplift cap on renewal" is a renewal cap, not an uplift).
-A request the notes say was declined ("asked for MFN, we said no") yields nothing; a negated
-term yields nothing, except auto-renewal, where "no auto-renew" is itself the term.
+
+A request the notes say was refused is proposed as `declined`, never as a clause: the refusal
+may sit in the term's own part ("pushed back on MFN", "MFN: no"), in the next part ("they
+asked for MFN, we said no") or in the next sentence ("They want uncapped liability. Legal
+refused."), and it reaches only terms before an agreement that follows it ("we declined and
+settled on net 60": net 60 is agreed). A negated term yields nothing ("no MFN", "exclusivity:
+none"), except auto-renewal, where "no auto-renew" is itself the term. A term that is only
+asked for, hedged or pending ("might want MFN", "pending legal") is proposed: legal decides.
 Term-like words no detector placed become `other`, for legal to read. A sentence that tries
 to instruct the system is data: it yields one `other` clause and nothing else.
 """
@@ -16,6 +22,7 @@ from decimal import Decimal
 
 from contracts.extraction.base import ProposedClause
 from contracts.extraction.numbers import DATE, NUM, number, parse_date
+from contracts.extraction.validate import MIN_QUOTE_CHARS
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -25,23 +32,40 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # A full stop ends a sentence unless it is a decimal point or closes an initial (P.O.).
 _SENTENCE_END = re.compile(r"[;!?\n]|(?<!\b[A-Za-z])\.(?=\s|$)")
 _PART_END = re.compile(r",|\s+but\s+|\s+-\s+", re.IGNORECASE)
+# Words that refuse a request. "not agreed yet" is pending, not refused.
 _DECLINED = _rx(
-    r"\b(?:declined|we said no|said no|rejected|refused|pushed back|not agreed|denied|"
-    r"no go|off the table|we passed|not accepted|struck it|won't agree|will not agree)\b"
+    r"\b(?:declined|decline|said no|told them no|rejected|refused|pushed back|"
+    r"not agreed(?! yet)|denied|no go|no-go|off the table|(?:we|I) passed|not accepted|"
+    r"struck (?:it|that|this)|turned (?:it |that |this )?down|non-?starter|hard no|no way|"
+    r"not happening|\b(?:we|I|legal|finance)\s+(?:won'?t|will not|can'?t|cannot|can not|don'?t|do not)\s+"
+    r"(?:agree|accept|do|offer|give|allow|sign)\b)"
 )
-_DECLINE_PART = _rx(
-    r"^\s*(?:(?:we|they|legal|procurement|I)\s+)?(?:said no|declined|rejected|refused|"
-    r"pushed back|passed|nope|no|denied|not agreed|not accepted|won't|will not)\b"
+# A part that is only a refusal: "no", "nope".
+_BARE_NO = _rx(r"^\W*(?:no|nope|nah)\W*$")
+# Right after a term: "MFN: no", "MFN? no", "exclusivity - nope".
+_NO_AFTER = _rx(r"\s*(?::|\?|-|=)\s*(?:no|nope)\b")
+# A counter-offer in the part after an ask: the ask was not taken ("they wanted net 90, we
+# countered with net 60", "asked for a 90 day opt-out, we agreed to 30 days instead").
+_COUNTER = _rx(r"\b(?:instead|counter(?:ed|-?offered)?|we offered)\b")
+# What settles after a refusal: "we declined and settled on net 60".
+_AGREED_AFTER = _rx(
+    r"\b(?:landed on|settled (?:on|at|for)|agreed(?: to| on)?|instead|offered|went with|"
+    r"compromised on|met (?:them )?(?:in the middle|halfway) (?:on|at))\b"
 )
 _NEGATED = _rx(
     r"\b(?:no|not|without|never|non|removed?|strike|struck|drop(?:ped)?|waived?)\b[\s-]*"
     r"(?:[\w#]+[\s-]+){0,2}$"
 )
+# Right after a term: "exclusivity: none", "MFN - n/a".
+_NEGATED_AFTER = _rx(r"\s*(?::|-|=)?\s*(?:none|n/?a|not included|excluded)\b")
 _INSTRUCTION = _rx(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}?\b(?:instructions?|prompts?|rules|above|"
-    r"previous|prior|everything)\b|\bsystem prompt\b|\byou are (?:now )?(?:an? )?"
-    r"(?:ai|assistant|model|language model|chatgpt)\b|\b(?:auto-?)?approve (?:this|the deal|it|at|"
-    r"immediately|automatically)\b|\bact as\b|\bnew instructions\b"
+    r"previous|prior|everything)\b|\bsystem prompt\b|\bsystem\s*(?:override|message)\b|"
+    r"\byou are (?:now )?(?:an? )?(?:ai|assistant|model|language model|chatgpt)\b|"
+    r"\b(?:auto-?)?approve (?:this|the deal|it|at|immediately|automatically)\b|\bact as\b|"
+    r"\bnew instructions\b|\b(?:note|message|instructions?) (?:to|for) (?:the |any )?"
+    r"(?:ai|assistant|bot|model|llm|system)\b|\b(?:skip|bypass|no need for|without) "
+    r"(?:the )?legal(?: review)?\b"
 )
 # Words that mark a non-standard term even when no detector can place it.
 _TERM_WORDS = _rx(
@@ -52,7 +76,7 @@ _TERM_WORDS = _rx(
     r"HIPAA|BAA|DPA|GDPR|SOC ?2|security (?:review|addendum|questionnaire)|subprocessors?|"
     r"confidential\w*|non-standard|custom (?:terms|clause|paper|language)|their paper|"
     r"customer paper|side letter|credits?|terminat\w*|notice period|renewal|liabilit\w*|"
-    r"uptime|SLA|payment terms|discount|price (?:protection|match)|most favou?red|"
+    r"uptime|SLA|payment terms|price (?:protection|match)|most favou?red|"
     r"MFN|exclusiv\w*|opt[- ]?out|cancel\w*)\b"
 )
 
@@ -75,13 +99,22 @@ class _Sentence:
     def free(self, start: int, end: int) -> bool:
         return all(end <= s or start >= e for s, e in self.claimed)
 
+    def claimed_within(self, start: int, end: int) -> bool:
+        return any(cs < end and ce > start for cs, ce in self.claimed)
 
-@dataclass(frozen=True)
+
+@dataclass
 class _Found:
     type: str
     params: dict
     start: int  # absolute offsets into the notes
     end: int
+    declined: bool = False
+
+    def decline(self, refusal: tuple[int, int]) -> None:
+        """Mark it refused; the quote takes in the refusal, so legal reads both."""
+        self.declined = True
+        self.start, self.end = min(self.start, refusal[0]), max(self.end, refusal[1])
 
 
 def _sentences(notes: str) -> Iterator[_Sentence]:
@@ -108,20 +141,53 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _declined(sentence: _Sentence, start: int) -> bool:
-    i = sentence.part_of(start)
+def _refusal(sentence: _Sentence, item: _Found) -> tuple[int, int] | None:
+    """The span of the words that refuse `item`, if its part or the next one refuses it."""
+    notes = sentence.notes
+    i = sentence.part_of(item.start)
     s, e = sentence.parts[i]
-    if _DECLINED.search(sentence.notes, s, e):
-        return True
-    if i + 1 < len(sentence.parts):
-        ns, ne = sentence.parts[i + 1]
-        return bool(_DECLINE_PART.match(sentence.notes[ns:ne]))
-    return False
+    if m := _NO_AFTER.match(notes, item.end, e):
+        return m.span()
+    for cue in _DECLINED.finditer(notes, s, e):
+        # A refusal before the term reaches it unless something was agreed in between.
+        if cue.start() >= item.end or not _AGREED_AFTER.search(notes, cue.end(), item.start):
+            return cue.span()
+    # The part after the term's last one: a term may run over a comma ("T4C, 60 days notice").
+    last = sentence.part_of(item.end)
+    if last + 1 < len(sentence.parts):
+        ns, ne = sentence.parts[last + 1]
+        refuses = _DECLINED.search(notes, ns, ne) or _BARE_NO.match(notes[ns:ne])
+        if (refuses and not sentence.claimed_within(ns, ne)) or _COUNTER.search(notes, ns, ne):
+            return ns, ne
+    return None
 
 
-def _negated(sentence: _Sentence, start: int) -> bool:
-    s, _ = sentence.parts[sentence.part_of(start)]
-    return bool(_NEGATED.search(sentence.notes[s:start]))
+# Words a refusal may trail without naming what it refuses: "Told them it's a non-starter
+# for us." More, and the refusal has an object of its own ("we declined their ask for ...").
+_REFUSAL_TAIL_WORDS = 4
+
+
+def _refers_back(sentence: _Sentence, items: list[_Found]) -> bool:
+    """A refusal that names no term of its own refuses the previous sentence's terms:
+    "Customer wants uncapped liability. Legal refused." """
+    notes = sentence.notes
+    cue = _DECLINED.search(notes, sentence.start, sentence.end)
+    if cue is None:
+        return False
+    _, part_end = sentence.parts[sentence.part_of(cue.start())]
+    agreed = _AGREED_AFTER.search(notes, cue.end(), part_end)
+    stop = agreed.start() if agreed else part_end
+    if any(item.start < stop for item in items):
+        return False
+    return len(notes[cue.end() : stop].split()) <= _REFUSAL_TAIL_WORDS
+
+
+def _negated(sentence: _Sentence, item: _Found) -> bool:
+    s, e = sentence.parts[sentence.part_of(item.start)]
+    return bool(
+        _NEGATED.search(sentence.notes[s : item.start])
+        or _NEGATED_AFTER.match(sentence.notes, item.end, e)
+    )
 
 
 def _matches(pattern: re.Pattern[str], sentence: _Sentence) -> Iterator[re.Match[str]]:
@@ -199,6 +265,28 @@ _REGION = (
     r"(?P<r>(?-i:EU|EEA|USA|US|UK|APAC)|Europe|European Union|United States|United Kingdom|"
     r"Germany|Canada|Australia|Japan|Switzerland|France|India|Singapore)\b"
 )
+# "Canadian data residency": the adjective names the region.
+_REGION_ADJECTIVES = {
+    "european": "EU",
+    "american": "US",
+    "british": "UK",
+    "german": "DE",
+    "canadian": "CA",
+    "australian": "AU",
+    "japanese": "JP",
+    "swiss": "CH",
+    "french": "FR",
+    "indian": "IN",
+}
+_REGION_ADJECTIVE = rf"(?P<a>{'|'.join(_REGION_ADJECTIVES)})"
+
+
+def _region(m: re.Match) -> dict:
+    if m.groupdict().get("a"):
+        return {"region": _REGION_ADJECTIVES[m["a"].lower()]}
+    return {"region": _REGIONS[m["r"].lower()]}
+
+
 _JURISDICTIONS = {
     "ny": "New York",
     "new york": "New York",
@@ -263,6 +351,24 @@ def _notice_days(sentence: _Sentence, s: int, e: int) -> re.Match | None:
     return None
 
 
+# How far into the next part a notice may start and still belong to the term before it:
+# "T4C, 60 day notice", "auto-renews yearly, 30 days notice to cancel".
+_NOTICE_LEAD_CHARS = 12
+
+
+def _notice_near(sentence: _Sentence, start: int) -> re.Match | None:
+    """The notice period stated in the term's part or leading the next one."""
+    i = sentence.part_of(start)
+    if notice := _notice_days(sentence, *sentence.parts[i]):
+        return notice
+    if i + 1 < len(sentence.parts):
+        s, e = sentence.parts[i + 1]
+        notice = _notice_days(sentence, s, e)
+        if notice and notice.start() - s <= _NOTICE_LEAD_CHARS:
+            return notice
+    return None
+
+
 def _notice_value(m: re.Match) -> int:
     return _int(m["n"] or m["n2"])
 
@@ -276,8 +382,8 @@ _T4C = _rx(
 
 def _termination(sentence: _Sentence) -> Iterator[_Found]:
     for m in _matches(_T4C, sentence):
-        s, e = sentence.parts[sentence.part_of(m.start())]
-        notice = _notice_days(sentence, s, e)
+        _, e = sentence.parts[sentence.part_of(m.start())]
+        notice = _notice_near(sentence, m.start())
         if notice is None:
             yield _Found(
                 "other",
@@ -319,7 +425,7 @@ def _auto_renewal(sentence: _Sentence) -> Iterator[_Found]:
         if after:
             end = after.end()
         notice_days = None
-        if enabled and (notice := _notice_days(sentence, s, e)):
+        if enabled and (notice := _notice_near(sentence, m.start())):
             notice_days = _notice_value(notice)
             start, end = min(start, notice.start()), max(end, notice.end())
         yield _Found("auto_renewal", {"enabled": enabled, "notice_days": notice_days}, start, end)
@@ -394,11 +500,11 @@ def _billing_start(sentence: _Sentence) -> Iterator[_Found]:
 _PO_REQUIRED = _rx(
     r"\bP\.?O\.?\s*(?:#|no\.?|number)?\s*(?:is\s+|are\s+)?(?:required|req'?d|req|needed|mandatory|"
     r"must)\b|\bpurchase order(?: number)?s?\s+(?:is\s+|are\s+)?(?:required|needed|mandatory)\b|"
-    r"\brequires?\s+(?:a\s+)?(?:PO|purchase order)\b|\bPO#?\s+on\s+(?:all\s+|every\s+)?invoices?\b|"
+    r"\b(?:requires?|needs?|wants?)\s+(?:a\s+)?(?:PO|purchase order)s?\b|\bPO#?\s+on\s+(?:all\s+|every\s+)?invoices?\b|"
     r"\bPO\s*(?:#|no\.?|number)\s*:?\s*[A-Z]*\d[\w-]*\s+(?:must|should|to)\s+(?:appear|be quoted)\b"
 )
 _PO_NUMBER = _rx(
-    r"\b(?P<po>PO-\d[\w-]*)|\b(?:PO|P\.O\.|purchase order)\s*(?:#|no\.?|number)\s*:?\s*"
+    r"\b(?P<po>PO-\d[\w-]*)|\b(?:PO|purchase order)\s*\(\s*(?P<po3>[A-Z]*\d[\w-]*)\s*\)|\b(?:PO|P\.O\.|purchase order)\s*(?:#|no\.?|number)\s*:?\s*"
     r"(?P<po2>[A-Z]*\d[\w-]*)"
 )
 
@@ -409,7 +515,7 @@ def _purchase_order(sentence: _Sentence) -> Iterator[_Found]:
         start, end = m.start(), m.end()
         po_number = None
         if number_match:
-            po_number = number_match["po"] or number_match["po2"]
+            po_number = number_match["po"] or number_match["po2"] or number_match["po3"]
             start, end = min(start, number_match.start()), max(end, number_match.end())
         end = _close_bracket(sentence.notes, start, end)
         yield _Found("purchase_order_required", {"po_number": po_number}, start, end)
@@ -442,11 +548,13 @@ DETECTORS: list[Detector] = [
     _simple(
         "liability_cap",
         [
-            rf"\bliability\s+(?:cap(?:ped)?|limit(?:ed)?)\s*(?:at|to|of|:)?\s*{_MULTIPLE}"
+            rf"\bliability\s+(?:cap(?:ped)?|limit(?:ed)?)\s*(?:stays?\s+|remains?\s+|is\s+)?(?:at|to|of|:)?\s*{_MULTIPLE}"
             r"(?:\s*(?:the\s+)?(?:annual\s+|total\s+|12[- ]month\s+)?(?:fees|contract value|ACV))?",
             rf"\b{_MULTIPLE}\s*(?:the\s+)?(?:annual\s+|12[- ]month\s+)?(?:fees?|ACV|contract value)"
             r"\s+(?:liability\s+)?cap\b",
             rf"\bcap(?:ped)?\s+liability\s+(?:at|to)\s+{_MULTIPLE}(?:\s*(?:the\s+)?(?:annual\s+)?fees)?",
+            rf"\b(?:LoL|limitation of liability|liability limit(?:ation)?)\s*(?::|at|of|to|is)?\s*"
+            rf"{_MULTIPLE}(?:\s*(?:the\s+)?(?:annual\s+|total\s+|12[- ]month\s+)?(?:fees|ACV|contract value))?",
         ],
         lambda m: {"multiple_of_fees": str(number(m["m"]))},
     ),
@@ -495,13 +603,15 @@ DETECTORS: list[Detector] = [
             r"\b(?:first\s+)?(?P<n>NUM)\s*(?:months?|mos?)\s+(?:free|at no (?:cost|charge)|no charge)\b",
             r"\bfree\s+(?:period|months?)\s*(?:of|:)?\s*(?P<n>NUM)\s*(?:months?|mos?)?",
             r"\b(?P<n>NUM)[- ]month\s+free\s+(?:period|ramp)\b",
+            r"\b(?P<n>NUM)\s+free\s+(?:months?|mos?)\b",
+            r"\bfree\s+for\s+(?:the\s+)?(?:first\s+)?(?P<n>NUM)\s+(?:months?|mos?)\b",
         ],
         lambda m: {"months": _int(m["n"])},
     ),
     _simple(
         "pilot_opt_out",
         [
-            rf"\bopt[- ]?out\s+(?:right\s+)?(?:within|after|at|in|by)\s+(?:the\s+first\s+)?(?P<n>NUM)\s*{_DAYS}",
+            rf"\bopt[- ]?out\s+(?:right\s+)?(?:any ?time\s+)?(?:within|after|at|in|by)\s+(?:the\s+first\s+)?(?P<n>NUM)\s*{_DAYS}",
             r"\b(?P<n>NUM)[- ]?(?:day|d)\s+(?:pilot\s+)?opt[- ]?out\b",
             rf"\bpilot\b[^.;]{{0,40}}?\b(?:opt[- ]?out|walk away|cancel)\b[^.;]{{0,20}}?(?P<n>NUM)\s*{_DAYS}",
         ],
@@ -515,6 +625,8 @@ DETECTORS: list[Detector] = [
             rf"\bpayment terms?\s*(?:of|are|at|:)?\s*(?:net\s*)?(?P<n>NUM)\s*{_DAYS}",
             r"\b(?:paid|pay(?:ment)?)\s+within\s+(?P<n>NUM)\s*days\b",
             r"\b(?P<n>NUM)[\s-]*days?\s+payment terms\b",
+            rf"\b(?:payment\s+)?terms\s*(?::|=|are|of)\s*(?:net\s*)?(?P<n>NUM)\s*{_DAYS}",
+            rf"\bpayment\s+(?:is\s+)?due\s+(?:in\s+|within\s+)?(?P<n>NUM)\s*{_DAYS}",
         ],
         lambda m: {"net_days": _int(m["n"])},
     ),
@@ -544,11 +656,12 @@ DETECTORS: list[Detector] = [
         [
             rf"\b{_REGION}[\s-]+(?:only\s+)?data\s+residency\b",
             rf"\bdata\s+residency\s*(?:in|:|-)?\s*(?:the\s+)?{_REGION}",
-            r"\bdata\s+(?:must\s+|to\s+|has to\s+|should\s+|will\s+)?(?:stay|stays|remain|remains|"
-            rf"reside|resides|be (?:stored|hosted|kept))\s+in\s+(?:the\s+)?{_REGION}",
+            r"\bdata\s+(?:must\s+|to\s+|has to\s+|should\s+|will\s+)?(?:be\s+)?(?:stay|stays|remain|remains|"
+            rf"reside|resides|stored|hosted|kept|held|processed)\s+(?:only\s+)?in\s+(?:the\s+)?{_REGION}",
+            rf"\b{_REGION_ADJECTIVE}\s+(?:data\s+residency|hosting|data\s+cent(?:er|re)s?)\b",
             rf"\b(?:hosted|hosting|stored)\s+(?:only\s+)?in\s+(?:the\s+)?{_REGION}",
         ],
-        lambda m: {"region": _REGIONS[m["r"].lower()]},
+        _region,
     ),
     _simple(
         "governing_law",
@@ -584,53 +697,71 @@ class RulesExtractor:
 
     def extract(self, notes: str) -> list[ProposedClause]:
         found: list[_Found] = []
+        previous: list[_Found] = []  # what the last sentence granted, for a refusal after it
         for sentence in _sentences(notes):
             if _INSTRUCTION.search(sentence.text):
-                found.append(
-                    _Found(
-                        "other",
-                        {
-                            "summary": f"Instruction-like text in the notes, not acted on: {sentence.text[:300]}"
-                        },
-                        sentence.start,
-                        sentence.end,
-                    )
-                )
+                summary = f"Instruction-like text in the notes, not acted on: {sentence.text}"
+                found.append(_Found("other", {"summary": summary[:300]}, *_span(sentence)))
+                previous = []
                 continue
-            found.extend(self._sentence(sentence))
-        seen: set[str] = set()
-        clauses = []
-        for item in sorted(found, key=lambda f: f.start):
-            # The first statement of a term wins; every unplaced term goes to legal.
-            if item.type != "other" and item.type in seen:
-                continue
-            seen.add(item.type)
-            clauses.append(ProposedClause(item.type, item.params, notes[item.start : item.end]))
-        return clauses
+            items = list(self._sentence(sentence))
+            if _refers_back(sentence, items):
+                for item in previous:
+                    item.decline(_span(sentence))
+            found.extend(items)
+            previous = [item for item in items if not item.declined]
+        return _first_statements(notes, found)
 
     def _sentence(self, sentence: _Sentence) -> Iterator[_Found]:
-        declined_parts: set[int] = set()
+        items: list[_Found] = []
         for detect in DETECTORS:
             for item in list(detect(sentence)):
-                if not sentence.free(item.start, item.end):
-                    continue
-                sentence.claimed.append((item.start, item.end))
-                part = sentence.part_of(item.start)
-                if _declined(sentence, item.start):
-                    declined_parts.update({part, part + 1})
-                    continue
-                if item.type not in _NEGATION_SAYS_OFF and _negated(sentence, item.start):
-                    declined_parts.add(part)
-                    continue
-                yield item
-        for i, (s, e) in enumerate(sentence.parts):
-            if i in declined_parts or self._claimed_within(sentence, s, e):
+                if sentence.free(item.start, item.end):
+                    sentence.claimed.append((item.start, item.end))
+                    items.append(item)
+        for item in sorted(items, key=lambda f: f.start):
+            if refusal := _refusal(sentence, item):
+                item.decline(refusal)
+            elif item.type not in _NEGATION_SAYS_OFF and _negated(sentence, item):
                 continue
-            if (m := _TERM_WORDS.search(sentence.notes, s, e)) and not _negated(
-                sentence, m.start()
-            ):
-                yield _Found("other", {"summary": sentence.notes[s:e][:300]}, s, e)
+            yield item
+        for s, e in sentence.parts:
+            if sentence.claimed_within(s, e):
+                continue
+            if (m := _TERM_WORDS.search(sentence.notes, s, e)) is None:
+                continue
+            item = _Found("other", {"summary": sentence.notes[s:e][:300]}, s, e)
+            if refusal := _refusal(sentence, item):
+                item.decline(refusal)
+            elif _NEGATED.search(sentence.notes[s : m.start()]):
+                continue
+            yield item
 
-    @staticmethod
-    def _claimed_within(sentence: _Sentence, s: int, e: int) -> bool:
-        return any(cs < e and ce > s for cs, ce in sentence.claimed)
+
+def _span(sentence: _Sentence) -> tuple[int, int]:
+    return sentence.start, sentence.end
+
+
+def _first_statements(notes: str, found: list[_Found]) -> list[ProposedClause]:
+    """The first statement of each term, agreed and refused apart; every `other` is kept."""
+    seen: set[tuple[str, bool]] = set()
+    clauses = []
+    for item in sorted(found, key=lambda f: f.start):
+        if item.type != "other" and (item.type, item.declined) in seen:
+            continue
+        seen.add((item.type, item.declined))
+        start, end = item.start, item.end
+        if end - start < MIN_QUOTE_CHARS:
+            # "MFN" alone is too short to ground anything: quote the words around it.
+            start, end = _words_around(notes, start, end)
+        clauses.append(ProposedClause(item.type, item.params, notes[start:end], item.declined))
+    return clauses
+
+
+def _words_around(notes: str, start: int, end: int) -> tuple[int, int]:
+    """The term's part, or its whole sentence when the part is as short as the term."""
+    sentence = next(s for s in _sentences(notes) if s.start <= start and end <= s.end)
+    part_start, part_end = sentence.parts[sentence.part_of(start)]
+    if part_end - part_start >= MIN_QUOTE_CHARS:
+        return part_start, part_end
+    return sentence.start, sentence.end

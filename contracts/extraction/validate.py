@@ -23,6 +23,8 @@ SUMMARY_MAX = 300
 # nothing. Counted in characters, not words: AE shorthand such as "net45", "Net-30" or
 # "Evergreen" is one word and a whole term.
 MIN_QUOTE_CHARS = 5
+# The dropped reason of a term the notes say was refused: shown to legal, never a clause.
+DECLINED_REASON = "mentioned, declined"
 # The numeric params each clause's quote must state. Defaults a quote may leave out
 # (price_uplift.every_months: 12) are not listed.
 STATED_PARAMS = {
@@ -65,6 +67,9 @@ def validate_clauses(
             continue
         if len(quote.strip()) < MIN_QUOTE_CHARS:
             dropped.append({**_printable(raw), "reason": "ungrounded: quote is too short"})
+            continue
+        if raw.get("declined"):
+            dropped.append({**_printable(raw), "reason": DECLINED_REASON})
             continue
         if clause_type not in PARAMS:
             dropped.append(
@@ -111,7 +116,12 @@ def _unstated_params(clause: dict[str, Any]) -> str:
 
 def _as_dict(item: Any) -> dict[str, Any] | None:
     if isinstance(item, ProposedClause):
-        return {"type": item.type, "params": item.params, "quote": item.quote}
+        return {
+            "type": item.type,
+            "params": item.params,
+            "quote": item.quote,
+            "declined": item.declined,
+        }
     return item if isinstance(item, dict) else None
 
 

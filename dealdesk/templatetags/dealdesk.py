@@ -3,9 +3,8 @@ import json
 from decimal import Decimal
 
 from django import template
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from dealdesk.models import DealState
 from dealdesk.pricing import PricingError, minor_unit
@@ -77,42 +76,6 @@ def person(user) -> str:
     if user is None:
         return "—"
     return user.get_full_name() or user.get_username()
-
-
-_DEAL_ROW = (
-    '<tr><td><a href="{}">{}</a><div class="text-body-secondary small">{}</div></td>'
-    '<td>{}</td><td><span class="badge state state-{}">{}</span></td><td>{}</td><td>{}</td>'
-    '<td class="text-nowrap">{}</td><td class="num">{} mo</td><td class="num">{}</td>'
-    '<td class="text-nowrap text-body-secondary">{}</td></tr>'
-)
-
-
-@register.simple_tag
-def deal_rows(deals) -> str:
-    """The deal list's rows, escaped by format_html. Built here rather than cell by cell in
-    the template: 50 rows are some 650 template variables, a third of the page's server
-    time (bench/bench_deal_list.py)."""
-    return format_html_join(
-        "",
-        _DEAL_ROW,
-        (
-            (
-                reverse("deal-detail", args=[deal.pk]),
-                deal.name,
-                deal.crm_id,
-                deal.account.name,
-                deal.state,
-                state_label(deal.state),
-                deal.pattern.name if deal.pattern else "—",
-                person(deal.owner),
-                iso(deal.start_date),
-                deal.term_months,
-                money(deal.tcv, deal.currency),
-                iso(deal.updated_at),
-            )
-            for deal in deals
-        ),
-    )
 
 
 @register.filter

@@ -71,7 +71,10 @@ def _billable(lines, priced="1000.00", crm="1000.00", term=12, currency="USD"):
 def test_billable_passes_a_clean_deal():
     result = _billable([_line()])
     assert result.passed
-    assert result.reasons == ("1 line on active catalog products; amount matches the CRM",)
+    assert result.reasons == (
+        "1 line on active catalog products; CRM amount 1,000.00 USD matches the lines' total, "
+        "Salesforce's sum of TotalPrice",
+    )
     assert _billable([_line(), _line("line 2 (SEAT)")]).reasons[0].startswith("2 lines on")
 
 
@@ -103,7 +106,8 @@ def test_billable_allows_rounding_but_not_a_price_difference():
     assert _billable([_line(), _line()], priced="1000.00", crm="1000.02").passed
     result = _billable([_line()], priced="1000.00", crm="1100.00")
     assert result.reasons == (
-        "priced amount 1,000.00 USD differs from the CRM amount 1,100.00 by -100.00",
+        "priced amount 1,000.00 USD differs from the CRM amount 1,100.00 by -100.00 (the priced "
+        "amount is the lines' total, Salesforce's sum of TotalPrice)",
     )
     assert not _billable([_line()], crm=None).passed
 

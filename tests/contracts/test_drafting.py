@@ -59,7 +59,7 @@ def test_rendering_failure_sends_the_deal_to_manual_review_with_no_version(new_d
     ContractTemplate.objects.update(html="{% if %}broken")
     deal = new_deal()
     assert deal.state == "manual_review"
-    assert "contract cannot be rendered" in deal.state_reason
+    assert deal.state_reason == "The contract could not be drawn: Deal Desk has been told."
     assert not ContractVersion.objects.filter(deal=deal).exists()
     assert not AuditEvent.objects.filter(action__startswith="contract.").exists()
     assert not default_storage.exists("contracts")

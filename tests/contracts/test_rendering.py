@@ -76,29 +76,6 @@ def test_special_characters_and_scripts_survive_both_formats(new_deal, legal_nam
     assert Decimal(version.snapshot["pricing"]["tcv"]) == deal.tcv
 
 
-def test_text_no_installed_font_can_show_is_refused_not_printed_as_boxes(new_deal):
-    # The PDF's text layer would still read right (pypdf extracts the characters), but the
-    # page would show empty boxes: U+E000 is a private-use character no font here has.
-    deal = new_deal(legal_name="Nimbus \ue000 Labs")
-    assert deal.state == "manual_review"
-    assert deal.state_reason == (
-        "contract cannot be rendered: the PDF would show empty boxes for \ue000 (U+E000) "
-        "in account.legal_name: no installed font has these characters "
-        "(on Debian: apt-get install fonts-noto-core fonts-noto-cjk)"
-    )
-    assert not deal.contract_versions.exists()
-
-
-def test_a_control_character_from_the_crm_is_named_with_where_it_is(new_deal):
-    deal = new_deal(legal_name="Acme\vLogistics Inc.")  # Excel's line break, via the CRM
-    assert deal.state == "manual_review"
-    assert deal.state_reason == (
-        "contract cannot be rendered: the PDF would show empty boxes for U+000B "
-        "(a control character) in account.legal_name: control characters have no printed "
-        "form: correct the text where it comes from"
-    )
-
-
 def test_a_ramp_deal_shows_its_ramp_schedule(new_deal):
     deal = new_deal(notes="")
     text = _pdf_text(deal.contract_versions.get())

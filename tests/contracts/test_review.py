@@ -53,7 +53,7 @@ def test_editing_params_makes_a_new_version(version, legal_user):
 
 
 def test_bad_params_are_refused_and_nothing_is_written(version, legal_user):
-    with pytest.raises(services.ContractReviewError, match="net_days"):
+    with pytest.raises(services.ContractReviewError, match="Net days must be a whole number"):
         services.contract_clause_edit(
             version_id=version.pk,
             clause_index=0,

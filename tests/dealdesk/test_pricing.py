@@ -503,8 +503,7 @@ def test_net_above_list_is_priced_as_a_negative_discount():
 def test_a_deal_without_lines_prices_to_zero():
     result = price_deal(deal_terms(billing_frequency="quarterly"), [])
 
-    assert len(result.periods) == 4
-    assert all(p.charges == () and p.total == D("0.00") for p in result.periods)
+    assert result.periods == ()  # nothing charged in any period: no invoices
     assert (result.tcv, result.list_tcv, result.arr, result.effective_discount_pct) == (
         D("0.00"),
         D("0.00"),
@@ -627,3 +626,110 @@ def test_prorate_by_days():
 )
 def test_add_months_clamps_to_the_end_of_month(start, months, expected):
     assert add_months(start, months) == expected
+
+
+# Pricing clauses: free period, uplift, price lock ----------------------------------------
+
+
+def test_first_two_months_free_are_billed_at_zero_within_the_term():
+    # 3825.00/month, 12 months billed monthly, first 2 months free: 10 billed months,
+    # 10 * 3825 = 38250.00; the term still ends 2027-12-31; list is the full 12 * 3825.
+    result = price_deal(
+        deal_terms(start_date=date(2027, 1, 1), free_months=2),
+        [line("plat", "3825.00", interval="month")],
+    )
+
+    assert charges_of(result, "plat") == [D("0.00")] * 2 + [D("3825.00")] * 10
+    assert [p.free_months for p in result.periods] == [1, 1] + [0] * 10
+    assert result.tcv == D("38250.00")
+    assert result.term_totals == {"plat": D("38250.00")}
+    assert result.acv == D("38250.00")  # 38250 * 12 / 12
+    assert result.first_year_value == D("38250.00")
+    assert result.list_tcv == D("45900.00")
+    assert result.effective_discount_pct == D("16.67")  # 2 of 12 months: a concession
+    assert result.line_totals == {"plat": D("3825.00")}  # TotalPrice knows no free months
+    assert result.line_year_values == {"plat": D("45900.00")}
+    assert result.service_last_day == date(2027, 12, 31)
+
+
+def test_free_months_inside_a_longer_period_reduce_only_that_invoice():
+    # 1200.00/year billed quarterly (300.00 a quarter), 2 free months: the first quarter
+    # bills 1 month, 100.00; one-time fees are not part of the free period.
+    result = price_deal(
+        deal_terms(billing_frequency="quarterly", free_months=2),
+        [line("plat", "1200.00"), line("setup", "500.00", kind="one_time")],
+    )
+
+    assert [p.total for p in result.periods] == [D("600.00"), D("300.00"), D("300.00"), D("300.00")]
+    assert [p.free_months for p in result.periods] == [2, 0, 0, 0]
+    assert result.tcv == D("1500.00")
+
+
+def test_a_price_lock_skips_the_uplifts_inside_it_without_catching_up():
+    # 1000.00/year, 48 months billed annually, 5 % yearly uplift, price locked 24 months:
+    # years 1-2 at 1000.00, year 3 one uplift (1050.00), year 4 two (1102.50).
+    result = price_deal(
+        deal_terms(
+            term_months=48, billing_frequency="annual", uplift_pct=D(5), price_lock_months=24
+        ),
+        [line("plat", "1000.00")],
+    )
+
+    assert [p.total for p in result.periods] == [
+        D("1000.00"),
+        D("1000.00"),
+        D("1050.00"),
+        D("1102.50"),
+    ]
+    assert result.exit_arr == D("1102.50")
+
+
+def test_a_lock_ending_between_uplift_dates_waits_for_the_next_one():
+    # Locked 18 months: the month-12 uplift is skipped, the month-24 one applies once.
+    result = price_deal(
+        deal_terms(
+            term_months=36, billing_frequency="annual", uplift_pct=D(10), price_lock_months=18
+        ),
+        [line("plat", "1000.00")],
+    )
+
+    assert [p.total for p in result.periods] == [D("1000.00"), D("1000.00"), D("1100.00")]
+
+
+def test_a_one_time_only_deal_billed_monthly_has_one_invoice():
+    result = price_deal(
+        deal_terms(billing_frequency="monthly"),
+        [line("setup", "5000.00", kind="one_time"), line("train", "1200.00", kind="one_time")],
+    )
+
+    assert period_table(result) == [(date(2025, 1, 1), date(2025, 2, 1), D("6200.00"))]
+    assert result.tcv == D("6200.00")
+    assert result.line_year_values == {}  # one-time lines have no year
+
+
+def test_periods_and_ramp_segments_know_their_last_day():
+    result = price_deal(
+        deal_terms(start_date=date(2027, 1, 1), term_months=24, billing_frequency="annual"),
+        [line("plat", "100.00", segment=1), line("plat-2", "120.00", segment=2)],
+    )
+
+    assert [(p.start, p.last_day) for p in result.periods] == [
+        (date(2027, 1, 1), date(2027, 12, 31)),
+        (date(2028, 1, 1), date(2028, 12, 31)),
+    ]
+    assert [s.last_day for s in result.ramp] == [date(2027, 12, 31), date(2028, 12, 31)]
+    assert result.service_last_day == date(2028, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"free_months": 13}, "free period of 13 months is longer than the 12-month term"),
+        ({"free_months": -1}, "free_months must be a whole number of 0 or more"),
+        ({"free_months": True}, "free_months must be a whole number"),
+        ({"price_lock_months": 1.5}, "price_lock_months must be a whole number"),
+    ],
+)
+def test_pricing_clause_terms_are_checked(overrides, message):
+    with pytest.raises(PricingError, match=message):
+        price_deal(deal_terms(**overrides), [GOOD_LINE])

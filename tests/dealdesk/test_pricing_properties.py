@@ -5,6 +5,7 @@ rules, so the engine's grouped Decimal arithmetic is checked against a naive ref
 """
 
 import math
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -39,8 +40,11 @@ def money(low: int, high: int, places: int) -> st.SearchStrategy[Decimal]:
 
 
 @st.composite
-def deals(draw: st.DrawFn, *, discount: str = "any") -> tuple[DealTerms, list[LineInput]]:
-    """A deal; `discount` is "any" (net drawn freely, markups too), "ranged" or "none"."""
+def deals(
+    draw: st.DrawFn, *, discount: str = "any", free: bool = True
+) -> tuple[DealTerms, list[LineInput]]:
+    """A deal; `discount` is "any" (net drawn freely, markups too), "ranged" or "none";
+    `free`: whether it may have a free period (a concession beside the discount)."""
     term = draw(st.integers(min_value=1, max_value=60))
     terms = DealTerms(
         currency=draw(st.sampled_from(["USD", "EUR", "JPY", "KWD"])),
@@ -52,6 +56,8 @@ def deals(draw: st.DrawFn, *, discount: str = "any") -> tuple[DealTerms, list[Li
         # "exact" would stop being exact; contracts uplift yearly or half-yearly.
         uplift_every_months=draw(st.sampled_from([6, 12, 24])),
         align_to_calendar=draw(st.booleans()),
+        free_months=draw(st.integers(min_value=0, max_value=min(term, 24))) if free else 0,
+        price_lock_months=draw(st.sampled_from([0, 0, 1, 12, 18, 24, 36])),
     )
     segments = math.ceil(term / 12)
     lines = []
@@ -87,6 +93,25 @@ def round_half_up(value: Fraction, currency: str) -> Decimal:
     return Decimal(units if scaled >= 0 else -units).scaleb(-places)
 
 
+def service_anchor(terms: DealTerms) -> date:
+    """Where service months are counted from: the start, or the first calendar boundary
+    after it when billing is aligned to the calendar."""
+    start = terms.start_date
+    if not terms.align_to_calendar or terms.billing_frequency == "upfront":
+        return start
+    months = PERIOD_MONTHS[terms.billing_frequency]
+    into = (start.month - 1) % months
+    if start.day == 1 and into == 0:
+        return start
+    return add_months(start.replace(day=1), months - into)
+
+
+def uplifts_by(terms: DealTerms, month: int) -> int:
+    """Uplift dates (every `uplift_every_months` months) from the price lock's end to `month`."""
+    every = terms.uplift_every_months
+    return len([d for d in range(every, month + 1, every) if d >= terms.price_lock_months])
+
+
 def exact_by_period(
     terms: DealTerms, lines: list[LineInput], line: LineInput, result: PricingResult
 ) -> list[Fraction]:
@@ -96,8 +121,8 @@ def exact_by_period(
         if terms.billing_frequency == "upfront"
         else PERIOD_MONTHS[terms.billing_frequency]
     )
-    stub = result.periods[0].prorated
-    anchor = result.periods[1].start if stub else terms.start_date
+    anchor = service_anchor(terms)
+    stub = anchor != terms.start_date
     values = [Fraction(0)] * len(result.periods)
     base = Fraction(line.quantity) * Fraction(line.net_unit_price)
     if line.kind == "one_time":
@@ -110,7 +135,7 @@ def exact_by_period(
 
     rate = base / INTERVAL_MONTHS[line.billing_interval]
     if stub and line.segment_index == 1:
-        end = result.periods[0].end
+        end = anchor
         start = add_months(end, -period_len)
         values[0] = (
             rate * period_len * (end - terms.start_date).days / (end - start).days
@@ -122,7 +147,8 @@ def exact_by_period(
             continue
         month_start = add_months(anchor, month)
         (i,) = [i for i, p in enumerate(result.periods) if p.start <= month_start < p.end]
-        values[i] += rate * step ** (month // terms.uplift_every_months)
+        if month >= terms.free_months:  # the free period's months are billed at zero
+            values[i] += rate * step ** uplifts_by(terms, month)
     return values
 
 
@@ -137,7 +163,7 @@ def test_charges_over_the_term_sum_to_tcv(deal):
 
     assert sum(all_charges(result)) == result.tcv
     assert sum(segment.total for segment in result.ramp) == result.tcv
-    assert sum(result.term_totals().values()) == result.tcv
+    assert sum(result.term_totals.values()) == result.tcv
 
 
 @SLOW
@@ -189,7 +215,7 @@ def test_a_full_period_prorates_to_the_full_price(amount, period_start, days, da
 
 
 @FAST
-@given(deals(discount="none"))
+@given(deals(discount="none", free=False))
 def test_no_discount_means_net_is_list_and_tcv_is_list_tcv(deal):
     terms, lines = deal
     result = price_deal(terms, lines)
@@ -224,15 +250,68 @@ def test_periods_are_contiguous_and_cover_the_service(deal):
     result = price_deal(*deal)
     periods = result.periods
 
-    assert periods[0].start == terms.start_date
-    assert periods[-1].end == result.service_end
     assert [p.index for p in periods] == list(range(len(periods)))
-    for earlier, later in pairwise(periods):
-        assert earlier.end == later.start
     assert all(p.start < p.end for p in periods)
     assert not any(p.prorated for p in periods[1:])
+    # Every period is an invoice: something is charged in it (if only zero, when free).
+    assert all(p.charges for p in periods)
+    segments = {line.segment_index for line in deal[1] if line.kind != "one_time"}
+    if segments:  # the last recurring segment bills to the end of term
+        assert periods[-1].end == result.service_end
+    if segments and segments == set(range(1, max(segments) + 1)):  # no year bills nothing
+        assert periods[0].start == terms.start_date
+        for earlier, later in pairwise(periods):
+            assert earlier.end == later.start
     # The ramp covers the same span, segment after segment.
     assert result.ramp[0].start == terms.start_date
     assert result.ramp[-1].end == result.service_end
     for earlier, later in pairwise(result.ramp):
         assert earlier.end == later.start
+
+
+@FAST
+@given(deals())
+def test_free_months_bill_no_recurring_charge(deal):
+    terms, lines = deal
+    result = price_deal(terms, lines)
+    recurring = {line.key for line in lines if line.kind != "one_time"}
+    anchor = service_anchor(terms)
+    free_end = add_months(anchor, terms.free_months)
+
+    for period in result.periods:
+        if anchor <= period.start and period.end <= free_end:
+            assert period.free_months == len(
+                [
+                    m
+                    for m in range(terms.term_months)
+                    if period.start <= add_months(anchor, m) < period.end
+                ]
+            )
+            assert all(c.amount == 0 for c in period.charges if c.line_key in recurring)
+        elif period.start >= free_end or period.prorated:
+            assert period.free_months == 0
+
+
+@FAST
+@given(deals())
+def test_every_figure_is_a_decimal_never_a_float(deal):
+    result = price_deal(*deal)
+
+    figures = [result.tcv, result.list_tcv, result.acv, result.arr, result.exit_arr]
+    figures += [result.first_year_value, result.effective_discount_pct]
+    figures += [*result.line_totals.values(), *result.line_year_values.values()]
+    figures += [*result.term_totals.values(), *all_charges(result)]
+    figures += [p.total for p in result.periods] + [s.total for s in result.ramp]
+    assert all(type(figure) is Decimal for figure in figures)
+
+
+@FAST
+@given(deals())
+def test_a_free_period_is_a_concession_against_list(deal):
+    terms, lines = deal
+    with_free = price_deal(terms, lines)
+    without = price_deal(replace(terms, free_months=0), lines)
+
+    assert with_free.list_tcv == without.list_tcv  # list value is never free
+    assert with_free.tcv <= without.tcv or any(ln.net_unit_price < 0 for ln in lines)
+    assert with_free.line_totals == without.line_totals  # the CRM's TotalPrice is unchanged

@@ -58,6 +58,15 @@ def test_seed_demo_builds_a_realistic_company_and_a_second_run_changes_nothing(
     gated = GateRun.objects.filter(contract_version__deal__in=past_review, passed=True)
     assert gated.values("contract_version__deal").distinct().count() == past_review.count()
     assert ApprovalRequest.objects.filter(deal__state="in_review", state="pending").exists()
+    # Every approving role has something in My approvals; Finance's deal has Deal Desk's
+    # step granted and waits on Finance alone.
+    waiting = ApprovalRequest.objects.filter(deal__state="in_review", state="pending")
+    for role in (Role.DEAL_DESK, Role.LEGAL, Role.FINANCE, Role.EXECUTIVE, Role.CFO):
+        assert waiting.filter(group__name=role).exists(), role
+    finance = waiting.get(group__name=Role.FINANCE)
+    assert set(
+        ApprovalRequest.objects.filter(deal=finance.deal_id).values_list("group__name", "state")
+    ) == {(Role.DEAL_DESK, "approved"), (Role.FINANCE, "pending")}
 
     before = _row_counts()
     with django_capture_on_commit_callbacks(execute=True):

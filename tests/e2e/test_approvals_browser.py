@@ -105,3 +105,74 @@ def test_finance_then_an_executive_approve_and_the_deal_is_approved(
     deal.refresh_from_db()
     assert deal.state == "approved"
     assert ApprovalRequest.objects.filter(deal=deal, state="approved").count() == 2
+
+
+def test_deciding_in_place_updates_the_badge_and_the_counts_without_a_reload(
+    page, live_server, login, screenshot, in_review
+):
+    deal = in_review
+    finance = ApprovalRequest.objects.get(deal=deal)
+    login("fran")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{live_server.url}/approvals/")
+    nav_count = page.get_by_test_id("nav-approvals-count")
+    expect(nav_count).to_have_text("1")
+    expect(page.get_by_test_id("queue-count")).to_have_text("1 open request")
+    page.evaluate("window.notReloaded = true")
+    page.get_by_test_id(f"reason-{finance.pk}").fill("Net 90 agreed with the CFO")
+    page.get_by_test_id(f"approve-{finance.pk}").click()
+    expect(page.get_by_test_id(f"decision-{finance.pk}")).to_contain_text("Approved")
+    expect(page.get_by_test_id("queue-count")).to_have_text("0 open requests")
+    expect(nav_count).to_be_hidden()
+    assert page.evaluate("window.notReloaded") is True
+
+    executive = ApprovalRequest.objects.get(deal=deal, group__name="Executive")
+    page.context.clear_cookies()
+    login("eve")
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    expect(page.get_by_test_id("deal-state")).to_have_text("In review")
+    expect(page.get_by_test_id("nav-approvals-count")).to_have_text("1")
+    page.evaluate("window.notReloaded = true")
+    page.get_by_test_id(f"approve-{executive.pk}").click()
+    expect(page.get_by_test_id("deal-state")).to_have_text("Approved")
+    expect(page.get_by_test_id("nav-approvals-count")).to_be_hidden()
+    assert page.evaluate("window.notReloaded") is True
+    screenshot("approvals-deal-approved-in-place")
+
+
+def test_a_page_of_25_requests_fits_a_laptop_screen(
+    page, live_server, login, screenshot, in_review
+):
+    finance = ApprovalRequest.objects.get(deal=in_review)
+    for step in range(10, 34):  # 24 more open Finance requests on the same contract
+        ApprovalRequest.objects.create(
+            deal=finance.deal,
+            contract_version=finance.contract_version,
+            content_hash=finance.content_hash,
+            step=step,
+            group=finance.group,
+            rule_names=["Finance: payment terms beyond net 60"],
+            reasons=[
+                "Finance: payment terms beyond net 60: payment terms net 90 are beyond net 60"
+            ],
+        )
+    login("fran")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{live_server.url}/approvals/")
+    rows = page.get_by_test_id("approval-queue").locator("tbody tr")
+    expect(rows).to_have_count(25)
+    page.screenshot(path=str(screenshot("approvals-queue-25-rows-1440")))  # the viewport only
+    last = rows.nth(24).bounding_box()
+    assert last["y"] + last["height"] <= 900, last
+    box = page.get_by_test_id(f"reason-{finance.pk}").bounding_box()
+    assert box["width"] >= 200, box  # about 30 characters
+    # Two requests ticked, one reason, approved together.
+    page.get_by_test_id(f"select-{finance.pk}").check()
+    second = ApprovalRequest.objects.get(deal=finance.deal, step=10)
+    page.get_by_test_id(f"select-{second.pk}").check()
+    page.get_by_label("Reason for the selected requests").fill("Net 90 agreed")
+    page.get_by_test_id("approve-selected").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Approved 1")
+    expect(page.get_by_role("alert").nth(1)).to_contain_text("already decided the Finance step")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot("approvals-queue-390")

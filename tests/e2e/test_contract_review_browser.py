@@ -66,7 +66,7 @@ def test_legal_reviews_edits_and_approves_a_draft(page, live_server, login, scre
     screenshot("contract-review")
 
     clause = page.get_by_test_id("clause-0")
-    clause.locator("summary").click()
+    clause.locator("summary", has_text="Edit").click()
     clause.locator("input[name=param_net_days]").fill("45")
     clause.get_by_label("Reason to edit").fill("CFO agreed to 45")
     clause.locator("text=Save as new version").click()

@@ -31,8 +31,10 @@ def test_deal_desk_filters_opens_and_cancels_a_deal(page, live_server, login, sc
     expect(page.get_by_test_id("timeline")).to_contain_text("Deal drafting started")
     screenshot("deal-detail")
 
+    page.click("summary:has-text('Cancel deal')")
     page.fill("textarea[aria-label='Reason to cancel deal']", "Customer went with a competitor")
-    page.click("text=Cancel deal")
+    page.check("#id_cancel_confirm")
+    page.click("text=Cancel this deal")
     expect(page.get_by_test_id("deal-state")).to_have_text("Cancelled")
     expect(page.get_by_test_id("state-reason")).to_have_text("Customer went with a competitor")
     expect(page.get_by_test_id("timeline")).to_contain_text("Deal cancelled")
@@ -78,3 +80,26 @@ def test_the_auditor_reads_everything_and_gets_no_buttons(page, live_server, log
     page.goto(f"{live_server.url}/deals/{deal.pk}/")
     expect(page.get_by_test_id("timeline")).to_be_visible()
     expect(page.get_by_test_id("actions")).to_have_count(0)
+
+
+def test_a_free_period_deal_reads_as_its_contract(page, live_server, login, screenshot, demo):
+    # Through the real pipeline: "first 2 months free" is extracted into the contract, and
+    # the deal page bills what the contract bills, with the contract's last days.
+    from dealdesk.services import pipeline_user
+    from tests.dealdesk.pricing_deals import create_free_period_deal
+
+    deal = create_free_period_deal(pipeline_user())
+    login("dana.desk", "dealdesk-demo")
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    expect(page.get_by_test_id("term")).to_have_text("2027-01-01 – 2027-12-31, 12 months")
+    expect(page.get_by_test_id("tcv")).to_have_text("38,250.00 USD")
+    lines = page.get_by_test_id("lines")
+    expect(lines.locator("thead")).to_contain_text("Per periodPer yearTerm total")
+    expect(lines.locator("tbody tr").first.locator("td").last).to_have_text("38,250.00")
+    first = page.get_by_test_id("schedule").locator("tbody tr").first
+    expect(first).to_contain_text("2027-01-01 – 2027-01-31")
+    expect(first).to_contain_text("1 free month")
+    expect(first.locator("td").last).to_have_text("0.00 USD")
+    screenshot("deal-detail-free-period")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot("deal-detail-free-period-390")

@@ -5,6 +5,7 @@ nothing (no rows, no history, no audit events). Deals are created and moved thro
 same services the product uses, so their history and audit trail are real.
 """
 
+import dataclasses
 import random
 from datetime import date
 from decimal import Decimal
@@ -243,10 +244,32 @@ TERMS_NOTES = [
     "Liability cap 2x fees. Governing law: Delaware.",
 ]
 
+# Deals in review left waiting on one group, the other groups' steps granted, so every
+# approving role finds work in My approvals (the other in_review deals wait on Deal Desk,
+# Legal and the CFO as the policy has it): target → what makes the policy ask that group.
+WAITING_ON = {
+    # Net 90 needs Finance (beyond net 60); 15 % off needs Deal Desk, granted.
+    "waiting_finance": {
+        "discount_pct": Decimal(15),
+        "payment_terms": 90,
+        "notes": "Net 90, PO required (PO-5120) on all invoices.",
+    },
+    # 25 % off needs the VP Sales at step 2, after Deal Desk's step 1 is granted.
+    "waiting_executive": {"discount_pct": Decimal(25)},
+}
+
+WAITING_GROUP = {"waiting_finance": Role.FINANCE, "waiting_executive": Role.EXECUTIVE}
+
 # (target state, how many) — 40 deals across the pipeline.
 STATE_PLAN = [
     ("drafting", 6),
-    ("in_review", 6),
+    # Six in review; the waiting ones take the places of deals that needed nobody (or only
+    # Deal Desk), so the deals around them stay as they were.
+    ("in_review", 1),
+    ("waiting_executive", 1),
+    ("in_review", 1),
+    ("waiting_finance", 1),
+    ("in_review", 2),
     # Signature, billing and payment come with their own services (and demo deals) later;
     # until then the demo's deals past review wait at approved.
     ("approved", 18),
@@ -404,6 +427,13 @@ class Command(BaseCommand):
             if number % 7 == 0:
                 lines.append(services.LineSpec(products["API-1K"], Decimal(500)))
         notes = rng.choice(TERMS_NOTES if number % 3 == 0 else PLAIN_NOTES)
+        # Drawn in the order they always were, so the other deals stay as they were.
+        billing_frequency = rng.choice(["annual", "annual", "quarterly", "monthly", "upfront"])
+        payment_terms = rng.choice([30, 30, 45, 60])
+        if waiting := WAITING_ON.get(target):
+            lines[0] = dataclasses.replace(lines[0], discount_pct=waiting["discount_pct"])
+            notes = waiting.get("notes", notes)
+            payment_terms = waiting.get("payment_terms", payment_terms)
         crm_amount = sum(
             (
                 (line.list_unit_price or line.product.list_price)
@@ -421,8 +451,8 @@ class Command(BaseCommand):
             currency=currency,
             start_date=date(2026, 1 + number % 12, 1 if number % 4 else 15),
             term_months=72 if target == "manual_review" and number % 2 else term,
-            billing_frequency=rng.choice(["annual", "annual", "quarterly", "monthly", "upfront"]),
-            payment_terms=rng.choice([30, 30, 45, 60]),
+            billing_frequency=billing_frequency,
+            payment_terms=payment_terms,
             ae_notes=notes,
             close_date=date(2025, 12, 1 + number % 28),
             crm_amount=crm_amount,
@@ -461,20 +491,24 @@ class Command(BaseCommand):
             return
         # Gates run and approval requests open as the pipeline would (it is held here).
         approval_services.approvals_evaluate(deal_id=deal.pk, actor=bot)
-        if target == "approved":
+        if target == "approved" or target in WAITING_ON:
             version.refresh_from_db()
             if version.state == "legal_review":
                 contract_services.contract_approve(version_id=version.pk, actor=legal)
-            self._grant_approvals(deal, users, bot)  # approvals_evaluate approves the deal
+            # approvals_evaluate approves the deal, or leaves it waiting on its group.
+            self._grant_approvals(deal, users, bot, waiting_on=WAITING_GROUP.get(target))
 
-    def _grant_approvals(self, deal: Deal, users, bot) -> None:
-        """Each open request approved by the demo user of its group, step after step."""
+    def _grant_approvals(self, deal: Deal, users, bot, *, waiting_on: str | None = None) -> None:
+        """Each open request approved by the demo user of its group, step after step, but
+        those of `waiting_on`: the deal stops when only that group's requests are open."""
         deciders = {
             user.groups.first().name: user for user in users.values() if user.groups.exists()
         }
         approval_services.approvals_evaluate(deal_id=deal.pk, actor=bot)  # legal approved
         while pending := list(
-            ApprovalRequest.objects.filter(deal=deal, state="pending").select_related("group")
+            ApprovalRequest.objects.filter(deal=deal, state="pending")
+            .exclude(group__name=waiting_on)
+            .select_related("group")
         ):
             for request in pending:
                 approval_services.approval_request_decide(
