@@ -152,14 +152,19 @@ def _supersede_stale(deal: Deal, version: ContractVersion | None, actor: Abstrac
     )
     if version is not None:
         stale = stale.exclude(contract_version=version, content_hash=version.content_hash)
-    if deal.state == DealState.CANCELLED:
-        why = "the deal was cancelled"
-    elif version is not None:
-        why = f"contract v{version.number} replaced what was approved"
-    else:
-        why = "no contract"
     for request in stale:
-        _supersede(request, actor, why)
+        _supersede(request, actor, _superseded_why(request, deal, version))
+
+
+def _superseded_why(request: ApprovalRequest, deal: Deal, version: ContractVersion | None) -> str:
+    # Worded for what happened to this request: one never decided was never "approved".
+    if deal.state == DealState.CANCELLED:
+        return "the deal was cancelled"
+    if version is None:
+        return "no contract"
+    if request.state == R.PENDING:
+        return f"contract v{version.number} replaced it before a decision"
+    return f"contract v{version.number} replaced what was approved"
 
 
 def _supersede(request: ApprovalRequest, actor: AbstractBaseUser, reason: str) -> None:

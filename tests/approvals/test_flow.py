@@ -171,7 +171,7 @@ def test_a_clause_edit_supersedes_granted_approvals_and_shows_what_changed(
 
     old.refresh_from_db()
     assert old.state == "superseded"
-    assert "contract v2 replaced" in old.reason
+    assert old.reason == "contract v2 replaced what was approved"
     new = ApprovalRequest.objects.get(deal=deal, state="pending")
     assert new.contract_version.number == 2
     assert new.content_hash == current_version(deal).content_hash != old.content_hash
@@ -183,6 +183,26 @@ def test_a_clause_edit_supersedes_granted_approvals_and_shows_what_changed(
     page = client.get(reverse("deal-detail", args=[deal.pk])).content.decode()
     assert f'data-testid="changes-{new.pk}"' in page
     assert "clause payment_terms: {&quot;net_days&quot;: 90} → {&quot;net_days&quot;: 75}" in page
+
+
+def test_a_request_replaced_before_anyone_decided_it_says_so(
+    won_deal, approvers, django_capture_on_commit_callbacks
+):
+    deal = won_deal(notes=NET_90)
+    pending = ApprovalRequest.objects.get(deal=deal)
+    version = current_version(deal)
+    index = next(i for i, c in enumerate(version.clauses) if c["type"] == "payment_terms")
+    with django_capture_on_commit_callbacks(execute=True):
+        contracts.contract_clause_edit(
+            version_id=version.pk,
+            clause_index=index,
+            params={"net_days": 75},
+            actor=approvers["Legal"],
+            reason="customer agreed to net 75",
+        )
+    pending.refresh_from_db()
+    assert pending.state == "superseded"
+    assert pending.reason == "contract v2 replaced it before a decision"  # never approved
 
 
 def test_explain_approvals_prints_gates_rules_and_requests(won_deal):
