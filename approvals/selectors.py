@@ -102,7 +102,6 @@ def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
     lines = snapshot.lines
     products = {p.sku: p for p in Product.objects.filter(sku__in={line.sku for line in lines})}
     clause_types = {c.code: c for c in ClauseType.objects.prefetch_related("required_by_patterns")}
-    rate = PolicyExchangeRate.objects.filter(currency=deal.currency).first()
     account = deal.account
     labels = [f"line {i} ({line.sku})" for i, line in enumerate(lines, start=1)]
 
@@ -182,7 +181,7 @@ def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
     facts = policy.PolicyFacts(
         currency=currency,
         tcv=tcv,
-        tcv_in_policy_currency=tcv * rate.usd_per_unit if rate else None,
+        tcv_in_policy_currency=in_policy_currency(tcv, deal.currency),
         max_discount_pct=discount,
         max_discount_line=where,
         lines_below_floor=gates.lines_below_floor(priced_lines),
@@ -198,6 +197,13 @@ def evaluate(deal: Deal, version: ContractVersion) -> Evaluation:
     required = policy.required_approvals(fired)
     pricing = gates.pricing_tier(priced_lines, [f"{r.group} (step {r.step})" for r in required])
     return Evaluation(gates=[customer, billable, pricing, terms], fired=fired, required=required)
+
+
+def in_policy_currency(amount: Decimal, currency: str) -> Decimal | None:
+    """`amount` at Finance's policy exchange rate (in POLICY_CURRENCY); None when Finance has
+    set no rate for `currency`."""
+    rate = PolicyExchangeRate.objects.filter(currency=currency).first()
+    return amount * rate.usd_per_unit if rate else None
 
 
 def latest_gate_run(version: ContractVersion) -> GateRun | None:

@@ -55,6 +55,9 @@ class Action(StrEnum):
     APPROVAL_REQUEST_SUPERSEDED = "approval_request.superseded"
     APPROVAL_DELEGATION_CREATED = "approval_delegation.created"
     APPROVAL_DELEGATION_REVOKED = "approval_delegation.revoked"
+    # E-signature: Finance's table of who countersigns for us (contracts.esign)
+    SIGNING_AUTHORITY_CREATED = "signing_authority.created"
+    SIGNING_AUTHORITY_CHANGED = "signing_authority.changed"
     # Access (who holds which role or permission: the access review reads these)
     USER_GROUPS_CHANGED = "user.groups_changed"
     USER_PERMISSIONS_CHANGED = "user.permissions_changed"
@@ -123,6 +126,8 @@ _LABELS: dict[Action, str] = {
     Action.APPROVAL_REQUEST_APPROVED: "Approval granted",
     Action.APPROVAL_REQUEST_REJECTED: "Approval refused",
     Action.APPROVAL_REQUEST_SUPERSEDED: "Approval request superseded",
+    Action.SIGNING_AUTHORITY_CREATED: "Signing authority granted",
+    Action.SIGNING_AUTHORITY_CHANGED: "Signing authority changed",
     Action.USER_GROUPS_CHANGED: "Roles changed",
     Action.USER_TWO_FACTOR_ENABLED: "Two-factor sign-in set up",
     Action.OUTBOX_MESSAGE_DEAD_LETTERED: "Pipeline step dead-lettered",

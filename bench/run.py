@@ -18,6 +18,7 @@ BENCHMARKS = [
     ("bench_deal_list.py", ["postgres", "sqlite"]),
     ("bench_crm_sync.py", ["postgres"]),
     ("bench_contracts.py", ["sqlite"]),
+    ("bench_executed_pdf.py", ["sqlite"]),
     ("bench_extraction.py", ["sqlite"]),
     ("bench_approvals.py", ["postgres", "sqlite"]),
     ("bench_outbox.py", ["postgres", "sqlite"]),

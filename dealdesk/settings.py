@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "dealdesk.integrations",
     "dealdesk",
     "contracts",
+    "contracts.esign",
     "approvals",
     "billing",
     "dealdesk.security",
@@ -305,6 +306,17 @@ CONTRACT_PROVIDER = {
         default="500 Market Street, San Francisco, CA 94105, United States",
     ),
 }
+
+# E-signature (issue 14): the organisation's sealing identity for executed PDFs, a PKCS#12
+# file and its password from the secret store. Unset (a laptop, tests): a self-signed
+# development certificate is made once under ESIGN_DEV_SEAL_DIR and every certificate page
+# says so (contracts/esign/seal_certificate.py).
+ESIGN_SEAL_P12 = env.str("ESIGN_SEAL_P12", default="")
+ESIGN_SEAL_PASSWORD = env.str("ESIGN_SEAL_PASSWORD", default="")
+ESIGN_DEV_SEAL_DIR = Path(env.str("ESIGN_DEV_SEAL_DIR", default=str(VAR_DIR / "esign")))
+# Who signs first: "customer_first" (our countersignature closes the contract), "us_first",
+# or "parallel" (everyone at once); contracts.esign.selectors.signing_route.
+ESIGN_ROUTING_ORDER = env.str("ESIGN_ROUTING_ORDER", default="customer_first")
 
 # Approvals (issue 5): requests waiting longer than the SLA are reminded daily.
 APPROVAL_SLA_HOURS = env.int("APPROVAL_SLA_HOURS", default=24)

@@ -50,3 +50,16 @@ def test_the_core_names_the_upper_apps_only_as_task_paths():
 
 def test_the_crm_is_one_package():
     assert sorted(p.name for p in (ROOT / "dealdesk").glob("crm_*.py")) == []
+
+
+def test_contracts_sit_below_approvals_and_esign_above_them():
+    # contracts.esign lives in the contracts package but signs only approved deals: it may
+    # read approvals; the rest of contracts may not, nor reach into esign.
+    problems = [
+        v
+        for v in _violations("contracts", {"audit", "dealdesk", "contracts"})
+        + _violations("contracts", {"approvals"})
+        if not v.startswith("contracts/esign/")
+        and v.split(" imports ")[1].startswith(("approvals", "contracts.esign"))
+    ]
+    assert problems == []

@@ -85,3 +85,27 @@ def test_demo_users_name_every_role_and_the_url_make_run_serves():
     for username in ("dana.desk", "lee.legal", "fran.finance", "eve.exec", "cara.cfo", "admin"):
         assert username in text
     assert text.rstrip().endswith("Open http://0.0.0.0:8123/ and log in as one of them.")
+
+
+def test_seed_demo_grants_the_demo_signing_authorities_once(db):
+    from decimal import Decimal
+
+    from contracts.esign.models import SigningAuthority
+    from dealdesk.management.commands.seed_demo import Command, seed_signing_authorities
+
+    users = Command()._users()
+    seed_signing_authorities(users)
+    rows = [
+        (a.user.username, a.title, a.max_tcv)
+        for a in SigningAuthority.objects.select_related("user")
+    ]
+    assert rows == [
+        ("dana.desk", "Deal Desk director", Decimal(250_000)),
+        ("cara.cfo", "CFO", Decimal(2_000_000)),
+        ("cole.ceo", "CEO", None),
+    ]
+    assert get_user_model().objects.get(username="cole.ceo").groups.get().name == Role.EXECUTIVE
+    history = SigningAuthority.history.count()
+    seed_signing_authorities(users)
+    assert SigningAuthority.objects.count() == 3
+    assert SigningAuthority.history.count() == history

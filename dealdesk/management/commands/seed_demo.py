@@ -19,6 +19,8 @@ from django.db import transaction
 from approvals import services as approval_services
 from approvals.models import ApprovalRequest
 from contracts import services as contract_services
+from contracts.esign.authority_changes import signing_authority_save
+from contracts.esign.models import SigningAuthority
 from contracts.reference_data import install_contract_reference_data
 from dealdesk import pipeline, services
 from dealdesk.crm.models import CrmOwner
@@ -36,6 +38,8 @@ USERS = [
     ("dana.desk", "Dana", "Whitfield", Role.DEAL_DESK, True),
     ("lee.legal", "Lee", "Okafor", Role.LEGAL, True),
     ("fran.finance", "Fran", "Moreau", Role.FINANCE, True),
+    # Before Eve: the demo's Executive approvals are decided by the group's last user.
+    ("cole.ceo", "Cole", "Haddad", Role.EXECUTIVE, True),  # signs above the CFO's limit
     ("eve.exec", "Eve", "Lindqvist", Role.EXECUTIVE, True),
     ("cara.cfo", "Cara", "Achterberg", Role.CFO, True),
     ("sam.sales", "Sam", "Delgado", Role.SALES, False),
@@ -292,6 +296,7 @@ class Command(BaseCommand):
             )
         products = self._products()
         accounts = self._accounts()
+        seed_signing_authorities(users)
         created = self._deals(users, products, accounts)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new deals)."))
         self.stdout.write("The demo users: manage.py demo_users")
@@ -518,3 +523,21 @@ class Command(BaseCommand):
                     reason="Within what we agreed for this account.",
                 )
             approval_services.approvals_evaluate(deal_id=deal.pk, actor=bot)
+
+
+# Who countersigns for us up to which TCV (USD; None: above every limit), as Finance keeps it.
+SIGNING_AUTHORITIES = [
+    ("dana.desk", "Deal Desk director", Decimal(250_000)),
+    ("cara.cfo", "CFO", Decimal(2_000_000)),
+    ("cole.ceo", "CEO", None),
+]
+
+
+def seed_signing_authorities(users: dict) -> None:
+    """Each demo signer's authority, granted by Finance through the admin's service, once."""
+    for username, title, max_tcv in SIGNING_AUTHORITIES:
+        if not SigningAuthority.objects.filter(user=users[username]).exists():
+            signing_authority_save(
+                authority=SigningAuthority(user=users[username], title=title, max_tcv=max_tcv),
+                actor=users["fran.finance"],
+            )

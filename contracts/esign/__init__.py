@@ -1,0 +1,1 @@
+"""E-signature (issue 14): signing requests and the sealed, executed contract PDF."""
