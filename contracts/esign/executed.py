@@ -6,9 +6,13 @@ parsing the certificate page's text. The seal is a certification signature that 
 changes and covers the whole file: any byte changed or appended afterwards is reported.
 """
 
+import asyncio
 import hashlib
 import io
 import json
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from asn1crypto.parser import peek
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -16,7 +20,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
@@ -29,6 +33,20 @@ RECORD_ATTACHMENT = "signing-record.json"
 # Room for the CMS signature: a certificate chain of a few RSA-4096 certificates fits. Giving
 # it spares pyHanko a dry-run signature to measure the size, which doubled the seal's time.
 SIGNATURE_BYTES_RESERVED = 16 * 1024
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """pyHanko works asynchronously; its sync wrappers call asyncio.run, which refuses a thread
+    that already runs an event loop (an ASGI server, Playwright's sync API in the tests). Such
+    a caller has the work done on a fresh thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def executed_pdf(approved_pdf: bytes, record: SigningRecord) -> bytes:
@@ -53,18 +71,20 @@ def executed_pdf(approved_pdf: bytes, record: SigningRecord) -> bytes:
     unsealed = io.BytesIO()
     writer.write(unsealed)
 
-    sealed = signers.sign_pdf(
-        IncrementalPdfFileWriter(unsealed),
-        signers.PdfSignatureMetadata(
-            field_name=SEAL_FIELD,
-            subfilter=SigSeedSubFilter.PADES,
-            md_algorithm="sha256",
-            reason=f"Executed: signing request {record.request_id}",
-            certify=True,
-            docmdp_permissions=MDPPerm.NO_CHANGES,
-        ),
-        signer=identity.signer,
-        bytes_reserved=SIGNATURE_BYTES_RESERVED,
+    sealed = _run(
+        signers.async_sign_pdf(
+            IncrementalPdfFileWriter(unsealed),
+            signers.PdfSignatureMetadata(
+                field_name=SEAL_FIELD,
+                subfilter=SigSeedSubFilter.PADES,
+                md_algorithm="sha256",
+                reason=f"Executed: signing request {record.request_id}",
+                certify=True,
+                docmdp_permissions=MDPPerm.NO_CHANGES,
+            ),
+            signer=identity.signer,
+            bytes_reserved=SIGNATURE_BYTES_RESERVED,
+        )
     )
     return sealed.getvalue()
 
@@ -83,11 +103,13 @@ def verify_executed_pdf(data: bytes, *, expected_document_sha256: str | None = N
 
     identity = seal_identity()
     try:
-        status = validate_pdf_signature(
-            seal,
-            signer_validation_context=ValidationContext(
-                trust_roots=[identity.certificate], allow_fetching=False
-            ),
+        status = _run(
+            async_validate_pdf_signature(
+                seal,
+                signer_validation_context=ValidationContext(
+                    trust_roots=[identity.certificate], allow_fetching=False
+                ),
+            )
         )
     except Exception as exc:  # a damaged signature dictionary or CMS blob
         return [f"the seal cannot be checked: {exc}"]

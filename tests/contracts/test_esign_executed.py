@@ -1,9 +1,11 @@
 """The executed PDF: approved pages + certificate page, sealed (PAdES); any change is named."""
 
+import asyncio
 import datetime
 import hashlib
 import io
 import stat
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography import x509
@@ -318,3 +320,15 @@ def test_missing_p12_is_refused(settings, tmp_path):
     settings.ESIGN_SEAL_P12 = str(tmp_path / "missing.p12")
     with pytest.raises(ImproperlyConfigured, match=r"missing\.p12"):
         seal_identity()
+
+
+def test_sealing_and_verifying_work_where_an_event_loop_already_runs(approved_pdf):
+    # An ASGI server's thread, or Playwright's sync API in this very test run, keeps a loop
+    # running; pyHanko's own sync wrappers would refuse it (asyncio.run in a running loop).
+    async def in_a_running_loop() -> list[str]:
+        sealed = executed_pdf(approved_pdf, _record(approved_pdf))
+        return verify_executed_pdf(sealed)
+
+    # On a thread of its own: this one may already run Playwright's loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, in_a_running_loop()).result() == []
