@@ -150,6 +150,20 @@ def test_a_policy_change_does_not_alter_an_open_request(won_deal):
     assert "beyond net 60" in request.reasons[0]
 
 
+def _legal_edits_net_days_to_75(deal, legal, capture) -> None:
+    """Legal changes the payment terms clause: a new contract version (v2)."""
+    version = current_version(deal)
+    index = next(i for i, c in enumerate(version.clauses) if c["type"] == "payment_terms")
+    with capture(execute=True):
+        contracts.contract_clause_edit(
+            version_id=version.pk,
+            clause_index=index,
+            params={"net_days": 75},
+            actor=legal,
+            reason="customer agreed to net 75",
+        )
+
+
 def test_a_clause_edit_supersedes_granted_approvals_and_shows_what_changed(
     client, won_deal, approvers, django_capture_on_commit_callbacks
 ):
@@ -157,17 +171,7 @@ def test_a_clause_edit_supersedes_granted_approvals_and_shows_what_changed(
     deal = won_deal(notes=NET_90)
     old = ApprovalRequest.objects.get(deal=deal)
     decide(old, approvers["Finance"], capture=capture)
-    version = current_version(deal)
-    index = next(i for i, c in enumerate(version.clauses) if c["type"] == "payment_terms")
-
-    with capture(execute=True):
-        contracts.contract_clause_edit(
-            version_id=version.pk,
-            clause_index=index,
-            params={"net_days": 75},
-            actor=approvers["Legal"],
-            reason="customer agreed to net 75",
-        )
+    _legal_edits_net_days_to_75(deal, approvers["Legal"], capture)
 
     old.refresh_from_db()
     assert old.state == "superseded"
@@ -190,16 +194,7 @@ def test_a_request_replaced_before_anyone_decided_it_says_so(
 ):
     deal = won_deal(notes=NET_90)
     pending = ApprovalRequest.objects.get(deal=deal)
-    version = current_version(deal)
-    index = next(i for i, c in enumerate(version.clauses) if c["type"] == "payment_terms")
-    with django_capture_on_commit_callbacks(execute=True):
-        contracts.contract_clause_edit(
-            version_id=version.pk,
-            clause_index=index,
-            params={"net_days": 75},
-            actor=approvers["Legal"],
-            reason="customer agreed to net 75",
-        )
+    _legal_edits_net_days_to_75(deal, approvers["Legal"], django_capture_on_commit_callbacks)
     pending.refresh_from_db()
     assert pending.state == "superseded"
     assert pending.reason == "contract v2 replaced it before a decision"  # never approved
