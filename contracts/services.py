@@ -8,6 +8,7 @@ so a failure leaves no half-made version.
 
 import hashlib
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -303,10 +304,10 @@ def _publish(
             reason=reason,
             history_reason=f"superseded by v{number}",
         )
-    deal_services.deal_reprice_for_contract(
+    deal_services.deal_store_contract_totals(
         deal_id=deal.pk,
         actor=actor,
-        clauses=[(clause["type"], clause["params"]) for clause in snapshot["clauses"]],
+        totals={name: Decimal(snapshot["pricing"][name]) for name in deal_services.PRICED_FIELDS},
         reason=f"priced under contract v{number}",
     )
     hashes = {kind: hashlib.sha256(content).hexdigest() for kind, content in documents.items()}

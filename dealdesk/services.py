@@ -5,7 +5,7 @@ actor's permission, transition, save with history user and reason, write the aud
 What happens next is not decided here: dealdesk/pipeline.py enqueues it after commit.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -41,7 +41,7 @@ from dealdesk.models import (
 )
 from dealdesk.patterns import DealFacts, LineFacts, classify
 from dealdesk.pricing import PricingError, PricingResult, net_unit_price
-from dealdesk.selectors import ClauseTerms, deal_pricing
+from dealdesk.selectors import deal_pricing
 
 # Transitions a person starts must say why; the reason lands in history and the audit log.
 REASON_REQUIRED = {"cancel", "request_changes", "send_to_manual_review", "redraft", "resume"}
@@ -217,27 +217,28 @@ def store_pricing(deal: Deal, result: PricingResult) -> None:
 
 
 @transaction.atomic
-def deal_reprice_for_contract(
-    *, deal_id: int, actor: AbstractBaseUser, clauses: Iterable[ClauseTerms], reason: str
+def deal_store_contract_totals(
+    *, deal_id: int, actor: AbstractBaseUser, totals: Mapping[str, Decimal], reason: str
 ) -> Deal:
-    """Store the deal's totals as its new contract version prices them: classification priced
-    it before any clause existed, and a free period, uplift or price lock in the contract
-    changes what the list, the approval queue and the gates must show. Audited (before and
-    after) only when a figure changes. Raises PricingError on clauses it cannot price."""
+    """Store the totals (PRICED_FIELDS) the deal's new contract version was priced at:
+    classification priced the deal before any clause existed, and a free period, uplift or
+    price lock in the contract changes what the list, the approval queue and the gates must
+    show. The contract's own figures, not a second pricing of them. Audited (before and
+    after) only when a figure changes."""
     deal = _locked(deal_id)
-    result = deal_pricing(deal, list(deal.lines.select_related("product")), clauses=clauses)
-    before = {name: getattr(deal, name) for name in PRICED_FIELDS}
-    store_pricing(deal, result)
-    after = {name: getattr(deal, name) for name in PRICED_FIELDS}
-    if before == after:
+    changed = [name for name in PRICED_FIELDS if getattr(deal, name) != totals[name]]
+    if not changed:
         return deal
-    changed = [name for name in PRICED_FIELDS if before[name] != after[name]]
+    before = {name: getattr(deal, name) for name in changed}
+    for name in changed:
+        setattr(deal, name, totals[name])
+    deal.priced_at = timezone.now()
     record_change(
         deal,
         actor=actor,
         action=Action.DEAL_REPRICED,
-        before={name: before[name] for name in changed},
-        after={name: after[name] for name in changed},
+        before=before,
+        after={name: totals[name] for name in changed},
         reason=reason,
     )
     return deal
