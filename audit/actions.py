@@ -27,6 +27,10 @@ class Action(StrEnum):
     DEAL_DRAFTING_RETRIED = "deal.drafting_retried"  # Deal Desk sent a stuck drafting step again
     # Its stored totals priced again under a new contract version's clauses (free months, ...)
     DEAL_REPRICED = "deal.repriced"
+    DEAL_SENT_FOR_SIGNATURE = "deal.sent_for_signature"
+    DEAL_SIGNED = "deal.signed"
+    DEAL_RETURNED_FROM_SIGNATURE = "deal.returned_from_signature"  # voided or expired
+    DEAL_SIGNATURE_DECLINED = "deal.signature_declined"
     # CRM (dealdesk.crm)
     CRM_DRIFT_DETECTED = "crm_drift.detected"
     CRM_DRIFT_ACCEPTED = "crm_drift.accepted"
@@ -58,6 +62,25 @@ class Action(StrEnum):
     # E-signature: Finance's table of who countersigns for us (contracts.esign)
     SIGNING_AUTHORITY_CREATED = "signing_authority.created"
     SIGNING_AUTHORITY_CHANGED = "signing_authority.changed"
+    CONTRACT_VERSION_EXECUTED = "contract_version.executed"
+    SIGNATURE_REQUEST_CREATED = "signature_request.created"
+    # Could not go out (no signer, no countersigner, the PDF not the approved one): why.
+    SIGNATURE_REQUEST_BLOCKED = "signature_request.blocked"
+    SIGNATURE_REQUEST_SENT = "signature_request.sent"
+    SIGNATURE_REQUEST_COMPLETED = "signature_request.completed"
+    SIGNATURE_REQUEST_DECLINED = "signature_request.declined"
+    SIGNATURE_REQUEST_VOIDED = "signature_request.voided"
+    SIGNATURE_REQUEST_EXPIRED = "signature_request.expired"
+    # A contract signed outside the product (customer paper, wet ink), uploaded by Deal Desk
+    SIGNATURE_REQUEST_PAPER_UPLOADED = "signature_request.paper_uploaded"
+    # A stored executed contract's bytes no longer match the SHA-256 recorded when stored.
+    SIGNATURE_REQUEST_FILE_TAMPERED = "signature_request.file_tampered"
+    SIGNER_NOTIFIED = "signer.notified"
+    SIGNER_REMINDED = "signer.reminded"
+    SIGNER_VIEWED = "signer.viewed"
+    SIGNER_SIGNED = "signer.signed"
+    SIGNER_DECLINED = "signer.declined"
+    SIGNER_LINK_COPIED = "signer.link_copied"
     # Access (who holds which role or permission: the access review reads these)
     USER_GROUPS_CHANGED = "user.groups_changed"
     USER_PERMISSIONS_CHANGED = "user.permissions_changed"
@@ -128,6 +151,26 @@ _LABELS: dict[Action, str] = {
     Action.APPROVAL_REQUEST_SUPERSEDED: "Approval request superseded",
     Action.SIGNING_AUTHORITY_CREATED: "Signing authority granted",
     Action.SIGNING_AUTHORITY_CHANGED: "Signing authority changed",
+    Action.DEAL_SENT_FOR_SIGNATURE: "Sent for signature",
+    Action.DEAL_SIGNED: "Signed by every party",
+    Action.DEAL_RETURNED_FROM_SIGNATURE: "Back from signature (voided or expired)",
+    Action.DEAL_SIGNATURE_DECLINED: "Signature declined",
+    Action.CONTRACT_VERSION_EXECUTED: "Contract executed",
+    Action.SIGNATURE_REQUEST_CREATED: "Signature request prepared",
+    Action.SIGNATURE_REQUEST_BLOCKED: "Signature request could not go out",
+    Action.SIGNATURE_REQUEST_SENT: "Signature request sent",
+    Action.SIGNATURE_REQUEST_COMPLETED: "Signature request completed",
+    Action.SIGNATURE_REQUEST_DECLINED: "Signature request declined",
+    Action.SIGNATURE_REQUEST_VOIDED: "Signature request voided",
+    Action.SIGNATURE_REQUEST_EXPIRED: "Signature request expired",
+    Action.SIGNATURE_REQUEST_PAPER_UPLOADED: "Contract signed on paper uploaded",
+    Action.SIGNATURE_REQUEST_FILE_TAMPERED: "Executed contract altered on disk: not served",
+    Action.SIGNER_NOTIFIED: "Signer sent the contract",
+    Action.SIGNER_REMINDED: "Signer reminded",
+    Action.SIGNER_VIEWED: "Signer opened the contract",
+    Action.SIGNER_SIGNED: "Signer signed",
+    Action.SIGNER_DECLINED: "Signer declined",
+    Action.SIGNER_LINK_COPIED: "Signing link copied by Deal Desk",
     Action.USER_GROUPS_CHANGED: "Roles changed",
     Action.USER_TWO_FACTOR_ENABLED: "Two-factor sign-in set up",
     Action.OUTBOX_MESSAGE_DEAD_LETTERED: "Pipeline step dead-lettered",

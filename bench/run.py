@@ -22,6 +22,8 @@ BENCHMARKS = [
     ("bench_extraction.py", ["sqlite"]),
     ("bench_approvals.py", ["postgres", "sqlite"]),
     ("bench_outbox.py", ["postgres", "sqlite"]),
+    ("bench_esign_send.py", ["postgres", "sqlite"]),
+    ("bench_docusign_webhook.py", ["postgres", "sqlite"]),
 ]
 
 

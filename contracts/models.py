@@ -132,10 +132,14 @@ class ContractState(models.TextChoices):
     APPROVED = "approved", "Approved"
     SUPERSEDED = "superseded", "Superseded"
     VOIDED = "voided", "Voided"
+    EXECUTED = "executed", "Executed"
 
 
 C = ContractState
-CURRENT_STATES = [C.DRAFT, C.LEGAL_REVIEW, C.APPROVED]
+# A version still open to change: superseded by an edit, voided with its deal.
+OPEN_STATES = [C.DRAFT, C.LEGAL_REVIEW, C.APPROVED]
+# The deal's live version: an open one, or the one every party signed.
+CURRENT_STATES = [*OPEN_STATES, C.EXECUTED]
 
 
 def _document_path(version: "ContractVersion", filename: str) -> str:
@@ -203,12 +207,28 @@ class ContractVersion(ConcurrentTransitionMixin, TimestampedModel):
     def approve(self, *, reason: str = "") -> None:
         self.state_reason = reason
 
-    @transition(state, source=CURRENT_STATES, target=C.SUPERSEDED)
+    @transition(state, source=OPEN_STATES, target=C.SUPERSEDED)
     def supersede(self, *, reason: str = "") -> None:
         self.state_reason = reason
 
-    @transition(state, source=CURRENT_STATES, target=C.VOIDED)
+    @transition(state, source=OPEN_STATES, target=C.VOIDED)
     def void(self, *, reason: str = "") -> None:
+        self.state_reason = reason
+
+    @property
+    def is_signable(self) -> bool:
+        """What an approved deal sends for signature: a version Legal approved, or a draft
+        that needed no legal review (the deal's approval is its approval)."""
+        return self.state == C.APPROVED or (self.state == C.DRAFT and not self.review_reasons)
+
+    # Every party signed this version (contracts/esign): it can no longer change.
+    @transition(
+        state,
+        source=[C.DRAFT, C.APPROVED],
+        target=C.EXECUTED,
+        conditions=[lambda version: version.is_signable],
+    )
+    def execute(self, *, reason: str = "") -> None:
         self.state_reason = reason
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.db.models.fields.files import FieldFile
 from django.shortcuts import get_object_or_404
 
 from audit.actions import Action
@@ -150,6 +151,16 @@ class DocumentTampered(Exception):
     """A contract document's stored bytes differ from the SHA-256 recorded at generation."""
 
 
+def stored_bytes(file: FieldFile) -> tuple[bytes, str]:
+    """A stored file's bytes and their SHA-256 hex, or (b"", "missing") when it is gone."""
+    try:
+        with file.open("rb") as handle:
+            content = handle.read()
+    except (FileNotFoundError, ValueError):  # ValueError: the field names no file
+        return b"", "missing"
+    return content, hashlib.sha256(content).hexdigest()
+
+
 def verified_document(*, version: ContractVersion, kind: str, actor: AbstractBaseUser) -> bytes:
     """The bytes of a version's `kind` ("pdf" or "docx") document, only if they still hash to
     what was generated (and approved): every download and every send reads through here.
@@ -161,12 +172,7 @@ def verified_document(*, version: ContractVersion, kind: str, actor: AbstractBas
     file, expected = (
         (version.pdf, version.pdf_sha256) if kind == "pdf" else (version.docx, version.docx_sha256)
     )
-    try:
-        with file.open("rb") as handle:
-            content = handle.read()
-        actual = hashlib.sha256(content).hexdigest()
-    except FileNotFoundError:
-        actual = "missing"
+    content, actual = stored_bytes(file)
     if actual == expected:
         return content
     with transaction.atomic():

@@ -1,5 +1,6 @@
 """Which audit events are about a deal: its own, and those of the objects that belong to it
-(contract versions with their clause decisions and gate runs, approval requests, CRM drift).
+(contract versions with their clause decisions and gate runs, approval requests, CRM drift,
+signature requests and their signers).
 
 An event names its object by type and id only, so a version's or a request's deal is found
 through that object's `deal` foreign key, in a subquery (the timeline) or one query per type
@@ -17,13 +18,19 @@ from audit.models import AuditEvent
 from dealdesk.models import Deal
 
 DEAL_TYPE = Deal._meta.label_lower
-# Audited models with a `deal` foreign key, by label: the core names the upper apps only as
-# strings (docs/architecture.md, "Layers").
-DEAL_PART_TYPES = ("contracts.contractversion", "approvals.approvalrequest", "dealdesk.crmdrift")
+# Audited models that belong to a deal, by label → the path from them to their deal: the
+# core names the upper apps only as strings (docs/architecture.md, "Layers").
+DEAL_PARTS = {
+    "contracts.contractversion": "deal",
+    "approvals.approvalrequest": "deal",
+    "dealdesk.crmdrift": "deal",
+    "esign.signaturerequest": "deal",
+    "esign.signer": "request__deal",
+}
 
 
-def _part_models() -> list[type[Model]]:
-    return [apps.get_model(label) for label in DEAL_PART_TYPES]
+def _part_models() -> list[tuple[type[Model], str]]:
+    return [(apps.get_model(label), path) for label, path in DEAL_PARTS.items()]
 
 
 def _text_pks(rows: QuerySet) -> QuerySet:
@@ -34,8 +41,8 @@ def _text_pks(rows: QuerySet) -> QuerySet:
 def about_deals(deals: QuerySet[Deal]) -> Q:
     """Events about any of `deals` or their parts, as one filter (subqueries, no extra query)."""
     condition = Q(object_type=DEAL_TYPE, object_id__in=_text_pks(deals))
-    for model in _part_models():
-        parts = model._default_manager.filter(deal__in=deals)
+    for model, path in _part_models():
+        parts = model._default_manager.filter(**{f"{path}__in": deals})
         condition |= Q(object_type=model._meta.label_lower, object_id__in=_text_pks(parts))
     return condition
 
@@ -61,11 +68,11 @@ def deals_of(events: Iterable[AuditEvent]) -> dict[int, Deal]:
         for object_id in ids_by_type.get(DEAL_TYPE, ())
         if object_id.isdigit()
     }
-    for model in _part_models():
+    for model, path in _part_models():
         label = model._meta.label_lower
         ids = [i for i in ids_by_type.get(label, ()) if i.isdigit()]
         if ids:
-            rows = model._default_manager.filter(pk__in=ids).values_list("pk", "deal_id")
+            rows = model._default_manager.filter(pk__in=ids).values_list("pk", path)
             deal_id_of.update({(label, str(pk)): deal_id for pk, deal_id in rows})
     # state too: ConcurrentTransitionMixin reads it as each deal is built.
     deals = Deal.objects.only("pk", "name", "crm_id", "currency", "state").in_bulk(

@@ -204,6 +204,12 @@ MANUAL_REVIEW_FROM = [S.NEW, S.DRAFTING, S.IN_REVIEW, S.APPROVED, S.CHANGES_REQU
 PIPELINE_PERM = "dealdesk.run_pipeline"
 MANAGE_PERM = "dealdesk.manage_deal"
 REQUEST_CHANGES_PERM = "dealdesk.request_deal_changes"
+CONTRACT_REVIEW_PERM = "contracts.review_contract"
+
+
+def _any_perm(*perms: str):
+    """A transition permission held by whoever has any of `perms` (the pipeline, or a person)."""
+    return lambda instance, user: any(user.has_perm(perm) for perm in perms)
 
 
 class Deal(ConcurrentTransitionMixin, TimestampedModel):
@@ -309,12 +315,41 @@ class Deal(ConcurrentTransitionMixin, TimestampedModel):
     def redraft(self, *, reason: str = "") -> None:
         self._entered(reason)
 
-    @transition(state, source=S.APPROVED, target=S.OUT_FOR_SIGNATURE, permission=PIPELINE_PERM)
+    # E-signature (contracts/esign): the pipeline sends and collects signatures; Deal Desk
+    # uploads a contract signed on paper, voids or resends; Legal confirms a paper one.
+    @transition(
+        state,
+        source=S.APPROVED,
+        target=S.OUT_FOR_SIGNATURE,
+        permission=_any_perm(PIPELINE_PERM, MANAGE_PERM),
+    )
     def send_for_signature(self, *, reason: str = "") -> None:
         self._entered(reason)
 
-    @transition(state, source=S.OUT_FOR_SIGNATURE, target=S.SIGNED, permission=PIPELINE_PERM)
+    @transition(
+        state,
+        source=S.OUT_FOR_SIGNATURE,
+        target=S.SIGNED,
+        permission=_any_perm(PIPELINE_PERM, CONTRACT_REVIEW_PERM),
+    )
     def mark_signed(self, *, reason: str = "") -> None:
+        self._entered(reason)
+
+    # Voided or expired: the approved contract waits to be sent again.
+    @transition(
+        state,
+        source=S.OUT_FOR_SIGNATURE,
+        target=S.APPROVED,
+        permission=_any_perm(PIPELINE_PERM, MANAGE_PERM, CONTRACT_REVIEW_PERM),
+    )
+    def return_from_signature(self, *, reason: str = "") -> None:
+        self._entered(reason)
+
+    # A signer declined: Deal Desk reads their reason and has the contract changed.
+    @transition(
+        state, source=S.OUT_FOR_SIGNATURE, target=S.CHANGES_REQUESTED, permission=PIPELINE_PERM
+    )
+    def signature_declined(self, *, reason: str = "") -> None:
         self._entered(reason)
 
     @transition(state, source=S.SIGNED, target=S.BILLING, permission=PIPELINE_PERM)
@@ -432,6 +467,8 @@ class Notification(models.Model):
         APPROVAL_NEEDED = "approval_needed", "Approval needed"
         APPROVAL_DECIDED = "approval_decided", "Approval decided"
         DEAL_WAITS_FOR_DESK = "deal_waits_for_desk", "Deal waits for Deal Desk"
+        SIGNATURE = "signature", "Signature news"
+        PAPER_TO_CONFIRM = "paper_to_confirm", "Contract signed on paper to confirm"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

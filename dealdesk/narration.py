@@ -36,6 +36,15 @@ _HIDDEN = {
     "updated_at",
     "state_changed_at",
     "priced_at",
+    "request",
+    "document_sha256",
+    "consent_sha256",
+    "drawn_signature_sha256",
+    "certificate_sha256",
+    "executed_sha256",
+    "user_agent",
+    "name",
+    "signers",
 }
 _LABELS = {
     "state": "State",
@@ -64,6 +73,11 @@ _LABELS = {
     "changes": "Changes",
     "title": "Title",
     "version": "Version",
+    "ip": "IP address",
+    "email": "E-mail",
+    "signer": "Signer",
+    "typed_name": "Typed name",
+    "via": "Through",
 }
 _MONEY = {"tcv", "acv", "arr", "lines_total", "first_year_value", "crm_amount", "amount"}
 _STATE_WORDS = dict(DealState.choices)
@@ -123,6 +137,9 @@ class Narrator:
         return self._people.get(user.pk) or user.get_username()
 
     def actor(self, event: AuditEvent) -> str:
+        if event.actor_id is None and event.data.get("name"):
+            # A customer's signer acting through their link: no user of ours, named by data.
+            return f"{event.data['name']} ({event.data.get('role', 'signer')})"
         if event.actor_id is None:
             return "System" if event.actor_username in ("", "system") else event.actor_username
         return self.person(event.actor)

@@ -68,8 +68,8 @@ def notify(
 # A deal waiting for Deal Desk: the state it entered → the action that put it there, whose
 # audit event keys the notification (once each time the deal enters the state).
 _WAITS_FOR_DESK = {
-    DealState.MANUAL_REVIEW: Action.DEAL_SENT_TO_MANUAL_REVIEW,
-    DealState.CHANGES_REQUESTED: Action.DEAL_CHANGES_REQUESTED,
+    DealState.MANUAL_REVIEW: [Action.DEAL_SENT_TO_MANUAL_REVIEW],
+    DealState.CHANGES_REQUESTED: [Action.DEAL_CHANGES_REQUESTED, Action.DEAL_SIGNATURE_DECLINED],
 }
 
 
@@ -77,13 +77,13 @@ def deal_notify_deal_desk(*, deal_id: int) -> int:
     """Tell Deal Desk that a deal waits for them (manual review, changes requested), with the
     reason it stopped. Nothing when the deal has moved on before this step ran."""
     deal = Deal.objects.select_related("account").get(pk=deal_id)
-    action = _WAITS_FOR_DESK.get(deal.state)
+    actions = _WAITS_FOR_DESK.get(deal.state)
     desk = Group.objects.filter(name=Role.DEAL_DESK).first()
-    if action is None or desk is None:
+    if actions is None or desk is None:
         return 0
     entered = (
         audit_events_for(obj=deal)
-        .filter(action__in=action_names(action))
+        .filter(action__in=[name for action in actions for name in action_names(action)])
         .values_list("seq", flat=True)
         .order_by("-seq")
         .first()

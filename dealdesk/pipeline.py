@@ -16,6 +16,15 @@ and takes effect once. Later capabilities add their rows here.
     ApprovalRequest:approved/rejected, ContractVersion:approved/superseded ─▶ re-evaluate:
         next step opens, or the deal is approved (all granted, contract approved or needing
         no legal review), or it goes back (a rejection); a new version supersedes requests
+    Deal:approved ─▶ a signature request for the approved PDF ─▶ Deal:out_for_signature
+        (or a draft request saying why it cannot go out, for Deal Desk)
+    SignatureRequest:sent ─▶ the backend asks the first signers; Signer:notified ─▶ their
+        e-mail; Signer:signed ─▶ the next signers, or (all signed) the executed PDF is stored,
+        ContractVersion:executed, Deal:signed. A decline sends the deal back with the reason;
+        a void or expiry returns it to approved, where it waits for Deal Desk's Resend
+    SignatureRequest:completed ─▶ each signer mailed their copy, the owner told
+    Deal:cancelled ─▶ its open signature request is voided; SignatureRequest:voided ─▶ the
+        vendor's envelope is voided too
 """
 
 import threading
@@ -27,10 +36,14 @@ from django_fsm.signals import post_transition
 
 from dealdesk.integrations.outbox import outbox_enqueue, outbox_enqueue_many
 
-NEXT_STEP: dict[tuple[str, str], str] = {
+# A row's value is one task, or several run side by side (each its own outbox message).
+NEXT_STEP: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("dealdesk.deal", "new"): "dealdesk.tasks.deal_classify_and_price",
     ("dealdesk.deal", "drafting"): "contracts.tasks.contract_draft",
-    ("dealdesk.deal", "cancelled"): "contracts.tasks.contract_void_for_cancelled_deal",
+    ("dealdesk.deal", "cancelled"): (
+        "contracts.tasks.contract_void_for_cancelled_deal",
+        "contracts.esign.tasks.signature_void_for_cancelled_deal",
+    ),
     # A deal that stops for a person: Deal Desk is told (bell and e-mail).
     ("dealdesk.deal", "manual_review"): "dealdesk.tasks.deal_notify_deal_desk",
     ("dealdesk.deal", "changes_requested"): "dealdesk.tasks.deal_notify_deal_desk",
@@ -40,6 +53,12 @@ NEXT_STEP: dict[tuple[str, str], str] = {
     ("contracts.contractversion", "approved"): "approvals.tasks.evaluate_after_contract",
     ("contracts.contractversion", "superseded"): "approvals.tasks.evaluate_after_contract",
     ("contracts.contractversion", "voided"): "approvals.tasks.evaluate_after_contract",
+    ("dealdesk.deal", "approved"): "contracts.esign.tasks.signature_send",
+    ("esign.signaturerequest", "sent"): "contracts.esign.tasks.signature_deliver",
+    ("esign.signaturerequest", "voided"): "contracts.esign.tasks.signature_vendor_void",
+    ("esign.signaturerequest", "completed"): "contracts.esign.tasks.signature_completed_notify",
+    ("esign.signer", "notified"): "contracts.esign.tasks.signer_email",
+    ("esign.signer", "signed"): "contracts.esign.tasks.signature_advance",
 }
 
 
@@ -61,16 +80,23 @@ def is_held() -> bool:
     return getattr(_hold, "active", False)
 
 
+def next_steps(model_label: str, state: str) -> tuple[str, ...]:
+    steps = NEXT_STEP.get((model_label, state), ())
+    return (steps,) if isinstance(steps, str) else steps
+
+
 def next_step(model_label: str, state: str) -> str | None:
-    return NEXT_STEP.get((model_label, state))
+    """The one step after `state` (a row naming several is asked through next_steps)."""
+    steps = next_steps(model_label, state)
+    return steps[0] if steps else None
 
 
 def schedule_next(instance: models.Model, state: str) -> None:
-    """Write the step that follows `instance` entering `state`, in the current transaction."""
-    task_path = next_step(instance._meta.label_lower, state)
-    if task_path is None or is_held():
+    """Write the steps that follow `instance` entering `state`, in the current transaction."""
+    if is_held():
         return
-    outbox_enqueue(task=task_path, args=[instance.pk], obj=instance, state=state)
+    for task_path in next_steps(instance._meta.label_lower, state):
+        outbox_enqueue(task=task_path, args=[instance.pk], obj=instance, state=state)
 
 
 def deal_created(deal: models.Model) -> None:
@@ -82,12 +108,10 @@ def deals_created(deals: Sequence[models.Model]) -> None:
     """deal_created for many new deals (the CRM sync's pages): one insert of their steps."""
     if not deals or is_held():
         return
-    task_path = next_step(deals[0]._meta.label_lower, deals[0].state)
-    if task_path is None:
-        return
-    outbox_enqueue_many(
-        task=task_path, items=[([deal.pk], deal) for deal in deals], state=deals[0].state
-    )
+    for task_path in next_steps(deals[0]._meta.label_lower, deals[0].state):
+        outbox_enqueue_many(
+            task=task_path, items=[([deal.pk], deal) for deal in deals], state=deals[0].state
+        )
 
 
 def _on_transition(sender, instance, name, source, target, **kwargs) -> None:

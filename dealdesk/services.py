@@ -44,7 +44,15 @@ from dealdesk.pricing import PricingError, PricingResult, net_unit_price
 from dealdesk.selectors import deal_pricing
 
 # Transitions a person starts must say why; the reason lands in history and the audit log.
-REASON_REQUIRED = {"cancel", "request_changes", "send_to_manual_review", "redraft", "resume"}
+REASON_REQUIRED = {
+    "cancel",
+    "request_changes",
+    "send_to_manual_review",
+    "redraft",
+    "resume",
+    "return_from_signature",
+    "signature_declined",
+}
 # The audit action each transition writes.
 TRANSITION_ACTIONS: dict[str, Action] = {
     "start_drafting": Action.DEAL_DRAFTING_STARTED,
@@ -55,6 +63,10 @@ TRANSITION_ACTIONS: dict[str, Action] = {
     "send_to_manual_review": Action.DEAL_SENT_TO_MANUAL_REVIEW,
     "resume": Action.DEAL_RESUMED,
     "cancel": Action.DEAL_CANCELLED,
+    "send_for_signature": Action.DEAL_SENT_FOR_SIGNATURE,
+    "mark_signed": Action.DEAL_SIGNED,
+    "return_from_signature": Action.DEAL_RETURNED_FROM_SIGNATURE,
+    "signature_declined": Action.DEAL_SIGNATURE_DECLINED,
 }
 
 
@@ -331,6 +343,19 @@ deal_send_to_manual_review = _named_transition(
 )
 deal_cancel = _named_transition(
     "cancel", "Deal Desk (or the CRM withdrawing the deal): the deal will not go ahead."
+)
+
+deal_send_for_signature = _named_transition(
+    "send_for_signature", "E-signature: the approved contract went to its signers."
+)
+deal_mark_signed = _named_transition(
+    "mark_signed", "E-signature: every party signed; the executed contract is stored."
+)
+deal_return_from_signature = _named_transition(
+    "return_from_signature", "E-signature: the request was voided or expired; send it again."
+)
+deal_signature_declined = _named_transition(
+    "signature_declined", "E-signature: a signer declined, saying why; Deal Desk takes it."
 )
 
 # What a person may do to a deal from its page, by the action's name in the URL.

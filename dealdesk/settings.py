@@ -237,7 +237,10 @@ OUTBOX_RELAY_GRACE_SECONDS = env.int("OUTBOX_RELAY_GRACE_SECONDS", default=60)
 # (sooner when its step failed for good); drafting normally takes seconds.
 DRAFTING_RETRY_AFTER_MINUTES = env.int("DRAFTING_RETRY_AFTER_MINUTES", default=30)
 # Webhook vendors: name in the URL (/webhooks/<name>/) → dotted path of its WebhookVendor.
-WEBHOOK_VENDORS: dict[str, str] = {}
+WEBHOOK_VENDORS: dict[str, str] = {
+    # Also at /contracts/esign/docusign/webhook/, the URL our envelopes name.
+    "docusign": "contracts.esign.docusign.connect.DocusignConnect",
+}
 
 # Named service users: history and audit say which machine acted.
 PIPELINE_USERNAME = "svc-pipeline"
@@ -317,6 +320,30 @@ ESIGN_DEV_SEAL_DIR = Path(env.str("ESIGN_DEV_SEAL_DIR", default=str(VAR_DIR / "e
 # Who signs first: "customer_first" (our countersignature closes the contract), "us_first",
 # or "parallel" (everyone at once); contracts.esign.selectors.signing_route.
 ESIGN_ROUTING_ORDER = env.str("ESIGN_ROUTING_ORDER", default="customer_first")
+# Which service sends contracts for signature: "local" (our signing page, one-time links by
+# e-mail; works offline) or "docusign".
+ESIGN_BACKEND = env.str("ESIGN_BACKEND", default="local")
+# A request nobody finished expires after this many days (the deal goes back to approved);
+# signers who have not signed are reminded every REMIND_AFTER days until then.
+ESIGN_EXPIRE_AFTER_DAYS = env.int("ESIGN_EXPIRE_AFTER_DAYS", default=30)
+ESIGN_REMIND_AFTER_DAYS = env.int("ESIGN_REMIND_AFTER_DAYS", default=3)
+# DocuSign (ESIGN_BACKEND=docusign): JWT grant log-in of an integration key acting as a user.
+DOCUSIGN_INTEGRATION_KEY = env.str("DOCUSIGN_INTEGRATION_KEY", default="")
+DOCUSIGN_USER_ID = env.str("DOCUSIGN_USER_ID", default="")
+DOCUSIGN_PRIVATE_KEY_FILE = env.str("DOCUSIGN_PRIVATE_KEY_FILE", default="")
+DOCUSIGN_ACCOUNT_ID = env.str("DOCUSIGN_ACCOUNT_ID", default="")
+DOCUSIGN_BASE_PATH = env.str("DOCUSIGN_BASE_PATH", default="https://demo.docusign.net/restapi")
+DOCUSIGN_OAUTH_HOST = env.str("DOCUSIGN_OAUTH_HOST", default="account-d.docusign.com")
+# Connect HMAC keys, comma-separated: every key still valid during a rotation.
+DOCUSIGN_CONNECT_HMAC_KEYS = env.list("DOCUSIGN_CONNECT_HMAC_KEYS", default=[])
+# A Connect event generated longer ago than this is refused as a replay.
+DOCUSIGN_CONNECT_MAX_AGE_SECONDS = env.int("DOCUSIGN_CONNECT_MAX_AGE_SECONDS", default=86400)
+# Envelopes with no Connect event for this long are polled (DocuSign allows one poll per
+# envelope per 15 minutes; we stay far inside it).
+DOCUSIGN_POLL_AFTER_HOURS = env.int("DOCUSIGN_POLL_AFTER_HOURS", default=6)
+DOCUSIGN_TIMEOUT_SECONDS = env.float("DOCUSIGN_TIMEOUT_SECONDS", default=30.0)
+# Hourly: expire overdue requests, remind waiting signers, poll quiet DocuSign envelopes.
+CELERY_BEAT_SCHEDULE["esign-sweep"] = {"task": "esign.sweep", "schedule": 3600.0}
 
 # Approvals (issue 5): requests waiting longer than the SLA are reminded daily.
 APPROVAL_SLA_HOURS = env.int("APPROVAL_SLA_HOURS", default=24)

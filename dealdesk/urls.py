@@ -28,7 +28,9 @@ urlpatterns = [
     path(
         "crm/drift/<int:pk>/<slug:decision>/", crm_views.crm_drift_decide, name="crm-drift-decide"
     ),
+    path("contracts/esign/", include("contracts.esign.urls")),
     path("contracts/", include("contracts.urls")),
+    path("signatures/", include("contracts.esign.desk_urls")),
     path("approvals/", include("approvals.urls")),
     path("access-review/", access_review.access_review, name="access-review"),
     path("audit/", audit_log.audit_log_page, name="audit-log"),

@@ -5,8 +5,17 @@ from django.apps.registry import Apps
 
 from dealdesk.reference_data import create_app_permissions, grant_role_permissions
 
+MANAGE_REQUESTS_PERM = "esign.manage_signaturerequest"
+_SEE_REQUESTS = ["esign.view_signaturerequest", "esign.view_signer"]
 ROLE_PERMISSIONS = {
-    "Finance": [f"esign.{action}_signingauthority" for action in ("add", "change", "view")],
+    "Finance": [
+        *(f"esign.{action}_signingauthority" for action in ("add", "change", "view")),
+        *_SEE_REQUESTS,
+    ],
+    # Deal Desk sends, reminds, voids and resends; uploads contracts signed on paper.
+    "Deal Desk": [MANAGE_REQUESTS_PERM, *_SEE_REQUESTS],
+    # Legal confirms (or sends back) a contract signed on paper.
+    "Legal": _SEE_REQUESTS,
 }
 
 

@@ -11,8 +11,7 @@ single-currency org (dealdesk/crm/mapping.py, `query_fields`).
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import UTC
 from urllib.parse import urlparse
 
 import requests
@@ -28,7 +27,7 @@ from simple_salesforce.exceptions import (
 
 from dealdesk.crm.base import CRMError, CRMQuery
 from dealdesk.integrations.calls import vendor_call
-from dealdesk.integrations.retry import with_retries
+from dealdesk.integrations.retry import retry_after_seconds, with_retries
 
 # SOQL's IN list in the query string stays below Salesforce's 16 KB URL limit at this many
 # 18-character ids (each about 27 characters once quoted and URL-encoded).
@@ -54,20 +53,6 @@ class _RewritingAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
-    except (TypeError, ValueError):
-        return None
-
-
 def _raise_when_busy(response: requests.Response, *args, **kwargs) -> None:
     """A 429 or 503 becomes a retryable CRMError carrying the answer's Retry-After.
 
@@ -79,7 +64,7 @@ def _raise_when_busy(response: requests.Response, *args, **kwargs) -> None:
         raise CRMError(
             f"Salesforce error {response.status_code}",
             retryable=True,
-            retry_after=_retry_after(response.headers.get("Retry-After")),
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
         )
 
 

@@ -8,11 +8,27 @@ and `with_retries` uses it for short in-process retries (a CRM page fetch in a s
 import random
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from dealdesk.integrations.errors import IntegrationError
 
 T = TypeVar("T")
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A vendor's Retry-After header as seconds: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
+    except (TypeError, ValueError):
+        return None
 
 
 def backoff_delay(

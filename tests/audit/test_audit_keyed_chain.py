@@ -12,7 +12,7 @@ from audit.chain import LAPTOP_CHAIN_KEY, canonical_json, cutover_seal, event_ha
 from audit.checks import check_chain_key
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import audit_record, audit_record_many
-from tests.dealdesk.test_settings import PRODUCTION, _manage
+from tests.dealdesk.test_settings import PRODUCTION, _manage, production_env
 
 
 def verify() -> str:
@@ -171,9 +171,9 @@ def test_check_deploy_refuses_a_missing_or_laptop_key(settings):
     assert check_chain_key(None) == []
 
 
-def test_production_refuses_to_start_without_a_chain_key():
+def test_production_refuses_to_start_without_a_chain_key(tmp_path):
     without_key = {k: v for k, v in PRODUCTION.items() if k != "AUDIT_CHAIN_KEY"}
     result = _manage("check", env=without_key)
     assert result.returncode != 0
     assert "ImproperlyConfigured: AUDIT_CHAIN_KEY is not set" in result.stderr
-    assert _manage("check", "--deploy", env=PRODUCTION).returncode == 0
+    assert _manage("check", "--deploy", env=production_env(tmp_path)).returncode == 0

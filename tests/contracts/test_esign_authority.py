@@ -338,7 +338,14 @@ def test_finance_holds_the_table_permissions_from_the_migration():
         .permissions.filter(content_type__app_label="esign")
         .values_list("codename", flat=True)
     )
-    assert perms == {"add_signingauthority", "change_signingauthority", "view_signingauthority"}
+    assert perms == {
+        "add_signingauthority",
+        "change_signingauthority",
+        "view_signingauthority",
+        # and reading signature requests (Deal Desk manages them)
+        "view_signaturerequest",
+        "view_signer",
+    }
 
 
 def test_the_list_shows_limits_in_words_in_few_queries(

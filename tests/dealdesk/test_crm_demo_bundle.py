@@ -29,10 +29,10 @@ def test_the_demo_bundle_syncs_onto_the_demo_company_and_a_second_run_changes_no
     new = Deal.objects.filter(crm_id__in=[f"006DEMO{n:05d}" for n in range(41, 46)])
     assert {d.owner.username for d in new} == {"sam.sales", "alex.sales"}
     # The whole flow runs (eager Celery): priced, classified, contract drafted, in review;
-    # the one on standard paper needs no approval and is approved at once.
-    drafted = new.filter(state__in=["in_review", "approved"])
+    # the one on standard paper needs no approval: approved at once, it goes for signature.
+    drafted = new.filter(state__in=["in_review", "out_for_signature"])
     assert drafted.count() == 4
-    assert new.get(crm_id="006DEMO00041").state == "approved"
+    assert new.get(crm_id="006DEMO00041").state == "out_for_signature"
     assert all(deal.contract_versions.exists() for deal in drafted)
     # A product first seen in the CRM is incomplete until Finance fills it in.
     assert not Product.objects.get(sku="AI-ASSIST").is_billing_complete

@@ -102,16 +102,18 @@ def test_the_celery_task_runs_the_step_as_the_pipeline_user(django_capture_on_co
     assert deal.history.latest().history_user.username == "svc-pipeline"
 
 
-def test_a_cancelled_deal_schedules_only_voiding_its_contract(
+def test_a_cancelled_deal_schedules_only_voiding_its_contract_and_signature_request(
     desk_user, django_capture_on_commit_callbacks
 ):
     deal = DealFactory()
     with django_capture_on_commit_callbacks() as callbacks:
         services.deal_cancel(deal_id=deal.pk, actor=desk_user, reason="withdrawn")
-    assert len(callbacks) == 1
-    callbacks[0]()  # no contract yet: nothing to void, nothing written
+    assert len(callbacks) == 2
+    for callback in callbacks:
+        callback()  # no contract or request yet: nothing to void, nothing written
     assert Deal.objects.get(pk=deal.pk).state == "cancelled"
     assert not AuditEvent.objects.filter(action="contract_version.voided").exists()
+    assert not AuditEvent.objects.filter(action="signature_request.voided").exists()
 
 
 def test_a_deal_whose_totals_would_not_fit_goes_to_manual_review_instead_of_failing(

@@ -52,10 +52,43 @@ def test_anyone_else_may_decide(make_user):
     ("role", "labels"),
     [
         ("Sales", ["Deals"]),
-        ("Finance", ["Deals", "Legal review", "My approvals", "Catalog", "Audit log", "Admin"]),
-        ("Auditor", ["Deals", "Legal review", "CRM sync", "Audit log", "Access review", "Admin"]),
-        ("Deal Desk", ["Deals", "Legal review", "My approvals", "CRM sync", "Audit log", "Admin"]),
-        ("Legal", ["Deals", "Legal review", "My approvals", "Admin"]),
+        (
+            "Finance",
+            [
+                "Deals",
+                "Legal review",
+                "My approvals",
+                "Signatures",
+                "Catalog",
+                "Audit log",
+                "Admin",
+            ],
+        ),
+        (
+            "Auditor",
+            [
+                "Deals",
+                "Legal review",
+                "Signatures",
+                "CRM sync",
+                "Audit log",
+                "Access review",
+                "Admin",
+            ],
+        ),
+        (
+            "Deal Desk",
+            [
+                "Deals",
+                "Legal review",
+                "My approvals",
+                "Signatures",
+                "CRM sync",
+                "Audit log",
+                "Admin",
+            ],
+        ),
+        ("Legal", ["Deals", "Legal review", "My approvals", "Signatures", "Admin"]),
     ],
 )
 def test_navigation_follows_the_role(make_user, role, labels):

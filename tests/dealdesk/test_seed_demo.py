@@ -1,3 +1,5 @@
+from io import StringIO
+
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -36,6 +38,7 @@ def test_seed_demo_builds_a_realistic_company_and_a_second_run_changes_nothing(
     states = set(Deal.objects.values_list("state", flat=True))
     assert len(states) >= 6
     assert {"drafting", "in_review", "approved", "manual_review", "cancelled"} <= states
+    _assert_signature_demo(out)
     assert Deal.objects.exclude(ae_notes="").count() >= 30
     assert not Deal.objects.filter(state="drafting", pattern=None).exists()
     assert not DealLine.objects.exclude(product__currency=F("deal__currency")).exists()
@@ -74,11 +77,34 @@ def test_seed_demo_builds_a_realistic_company_and_a_second_run_changes_nothing(
     assert _row_counts() == before
 
 
-def test_demo_users_name_every_role_and_the_url_make_run_serves():
-    from io import StringIO
+def _assert_signature_demo(out: str) -> None:
+    """Deals out for signature with working links among what `make run` prints, and signed
+    deals whose executed PDFs verify."""
+    from django.utils import timezone
 
-    from django.core.management import call_command
+    from contracts.esign.tokens import signer_for_token
 
+    assert Deal.objects.filter(state="out_for_signature").count() == 2
+    signed = list(Deal.objects.filter(state="signed").values_list("crm_id", flat=True))
+    assert len(signed) == 2
+    for crm_id in signed:
+        verified = StringIO()
+        call_command("verify_executed", crm_id, stdout=verified)  # raises if it fails
+        assert "seal: ok" in verified.getvalue()
+    links = out.split("Signing links (local e-signature)", 1)[1].split("\nOpen ", 1)[0]
+    lines = [line for line in links.splitlines() if "http" in line]
+    # One deal waits on its customer, the other (the customer signed) on our countersigner.
+    assert ["(customer)" in lines[0], "(countersigner)" in lines[1]] == [True, True]
+    assert len(lines) == 2
+    for line in lines:
+        # demo_users is called without --url here: its default is what `make run` serves.
+        path = line.split("http://127.0.0.1:8000", 1)[1]
+        signer = signer_for_token(path.rstrip("/").rsplit("/", 1)[1], now=timezone.now())
+        assert signer.name in line
+        assert signer.request.deal.crm_id in line
+
+
+def test_demo_users_name_every_role_and_the_url_make_run_serves(db):
     out = StringIO()
     call_command("demo_users", "--url", "http://0.0.0.0:8123/", stdout=out)
     text = out.getvalue()

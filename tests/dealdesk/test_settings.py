@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from contracts.esign.seal_certificate import _self_signed_p12
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION = {
@@ -31,10 +33,28 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_check_deploy_passes_with_production_variables():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+def production_env(directory: Path) -> dict[str, str]:
+    """PRODUCTION with the organisation's sealing certificate (a file) written to `directory`."""
+    path = directory / "seal.p12"
+    path.write_bytes(_self_signed_p12())
+    return {**PRODUCTION, "ESIGN_SEAL_P12": str(path)}
+
+
+def test_check_deploy_passes_with_production_variables(tmp_path):
+    env = production_env(tmp_path)
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_wants_the_organisations_seal_and_docusigns_settings(tmp_path):
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode != 0
+    assert "esign.E001" in result.stderr + result.stdout
+    env = {**PRODUCTION, "ESIGN_BACKEND": "docusign"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert "esign.E002" in result.stderr + result.stdout
+    assert "DOCUSIGN_CONNECT_HMAC_KEYS" in result.stderr + result.stdout
 
 
 def test_check_deploy_fails_on_the_laptop_defaults():

@@ -53,8 +53,10 @@ def test_deal_desk_resumes_a_deal_from_manual_review(page, live_server, login, s
     page.fill("form:has(#id_resume_pattern) textarea", "Co-term checked with finance")
     page.click("text=Resume drafting")
     # Drafting is a pipeline step: the contract is drafted at once and the deal goes to
-    # review, where the approval gates pass and, needing no approval, it is approved.
-    expect(page.get_by_test_id("deal-state")).to_have_text("Approved")
+    # review, where the approval gates pass and, needing no approval, it is approved and
+    # goes out for signature (the demo has a signer and a countersigner for it).
+    expect(page.get_by_test_id("deal-state")).to_have_text("Out for signature")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Deal approved")
     expect(page.get_by_test_id("timeline")).to_contain_text("Deal submitted for review")
     expect(page.get_by_test_id("timeline")).to_contain_text("Resumed from manual review")
     expect(page.get_by_test_id("contract-versions")).to_contain_text("v1")

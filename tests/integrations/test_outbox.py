@@ -41,10 +41,15 @@ def _enqueue(task: str, key: str, capture) -> OutboxMessage:
 
 
 def test_every_next_step_resolves_to_a_registered_task():
-    for (model, state), path in pipeline.NEXT_STEP.items():
-        task = import_string(path)
-        assert isinstance(task, Task), f"{model}:{state} → {path} is not a Celery task"
-        assert task.name in celery_app.tasks, f"{path} is not registered with the Celery app"
+    for model, state in pipeline.NEXT_STEP:
+        for path in pipeline.next_steps(model, state):
+            _assert_registered_task(model, state, path)
+
+
+def _assert_registered_task(model: str, state: str, path: str) -> None:
+    task = import_string(path)
+    assert isinstance(task, Task), f"{model}:{state} → {path} is not a Celery task"
+    assert task.name in celery_app.tasks, f"{path} is not registered with the Celery app"
 
 
 def _spec() -> services.DealSpec:

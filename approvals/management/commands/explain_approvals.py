@@ -2,11 +2,10 @@
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
+from django.core.management.base import BaseCommand
 
 from approvals.selectors import explanation
-from dealdesk.models import Deal
+from dealdesk.management.deal_argument import deal_from_argument
 
 
 class Command(BaseCommand):
@@ -16,8 +15,5 @@ class Command(BaseCommand):
         parser.add_argument("deal", help="the deal's id or CRM id")
 
     def handle(self, *args, deal: str, **options) -> None:
-        lookup = Q(crm_id=deal) | Q(pk=int(deal)) if deal.isdigit() else Q(crm_id=deal)
-        found = Deal.objects.filter(lookup).select_related("account").first()
-        if found is None:
-            raise CommandError(f"no deal with id or CRM id {deal!r}")
+        found = deal_from_argument(deal)
         self.stdout.write(json.dumps(explanation(found), indent=2, default=str))

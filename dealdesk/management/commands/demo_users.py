@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from dealdesk.management.commands.seed_demo import DEMO_PASSWORD, USERS
+from dealdesk.management.commands.seed_demo import DEMO_PASSWORD, USERS, signing_links
 
 
 class Command(BaseCommand):
@@ -18,4 +18,8 @@ class Command(BaseCommand):
         for username, first, last, role, _staff in USERS:
             self.stdout.write(f"  {username:<14} {role:<10} {first} {last}")
         self.stdout.write("  admin          superuser")
+        if links := signing_links(options["url"]):
+            self.stdout.write("\nSigning links (local e-signature), each opens a signer's page:")
+            for line in links:
+                self.stdout.write(f"  {line}")
         self.stdout.write(f"\nOpen {options['url']} and log in as one of them.\n")

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -19,8 +20,10 @@ from django.db import transaction
 from approvals import services as approval_services
 from approvals.models import ApprovalRequest
 from contracts import services as contract_services
+from contracts.esign import services as esign_services
 from contracts.esign.authority_changes import signing_authority_save
-from contracts.esign.models import SigningAuthority
+from contracts.esign.models import PENDING_SIGNER_STATES, Backend, R, Signer, SigningAuthority
+from contracts.esign.tokens import signing_path, signing_token
 from contracts.reference_data import install_contract_reference_data
 from dealdesk import pipeline, services
 from dealdesk.crm.models import CrmOwner
@@ -274,9 +277,17 @@ STATE_PLAN = [
     ("in_review", 1),
     ("waiting_finance", 1),
     ("in_review", 2),
-    # Signature, billing and payment come with their own services (and demo deals) later;
-    # until then the demo's deals past review wait at approved.
-    ("approved", 18),
+    # Billing and payment come with their own services (and demo deals) later; until then
+    # the demo's deals past review wait at approved or go through e-signature. The deals
+    # sent for signature are ones whose contract Legal approved (their terms asked for it),
+    # so each signs a version in the approved state, the one a contract is executed from.
+    ("approved", 11),
+    ("out_for_signature", 1),
+    ("countersigning", 1),
+    ("approved", 1),
+    ("signed", 1),
+    ("approved", 2),
+    ("signed", 1),
     ("changes_requested", 3),
     ("cancelled", 3),
     ("manual_review", 4),
@@ -496,12 +507,14 @@ class Command(BaseCommand):
             return
         # Gates run and approval requests open as the pipeline would (it is held here).
         approval_services.approvals_evaluate(deal_id=deal.pk, actor=bot)
-        if target == "approved" or target in WAITING_ON:
+        if target == "approved" or target in WAITING_ON or target in SIGNATURES_GIVEN:
             version.refresh_from_db()
             if version.state == "legal_review":
                 contract_services.contract_approve(version_id=version.pk, actor=legal)
             # approvals_evaluate approves the deal, or leaves it waiting on its group.
             self._grant_approvals(deal, users, bot, waiting_on=WAITING_GROUP.get(target))
+        if target in SIGNATURES_GIVEN:
+            sign_for_demo(deal, signatures=SIGNATURES_GIVEN[target], bot=bot)
 
     def _grant_approvals(self, deal: Deal, users, bot, *, waiting_on: str | None = None) -> None:
         """Each open request approved by the demo user of its group, step after step, but
@@ -541,3 +554,54 @@ def seed_signing_authorities(users: dict) -> None:
                 authority=SigningAuthority(user=users[username], title=title, max_tcv=max_tcv),
                 actor=users["fran.finance"],
             )
+
+
+# Demo deals sent for signature on the local backend: how many of their signers (customer
+# first, then our countersigner) have signed. Two signatures: signed, executed PDF sealed.
+SIGNATURES_GIVEN = {"out_for_signature": 0, "countersigning": 1, "signed": 2}
+DEMO_SIGNER_IP = "192.0.2.10"  # TEST-NET-1: an address that is no one's
+DEMO_SIGNER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Dealdesk demo"
+
+
+def sign_for_demo(deal: Deal, *, signatures: int, bot) -> None:
+    """Send the approved deal for signature and have its first `signatures` signers sign
+    through their links, as the pipeline (held here) and the signing page would."""
+    if settings.ESIGN_BACKEND != Backend.LOCAL:
+        return  # the demo signs on our own page only; the deal waits at approved
+    request = esign_services.signature_send(deal_id=deal.pk, actor=bot)
+    if request is None or request.state != R.SENT:
+        return  # blocked: the draft says why, the deal waits at approved
+    esign_services.signature_deliver(request_id=request.pk, actor=bot)
+    for _ in range(signatures):
+        # Whose turn it is: asked to sign, so given a link.
+        signer = request.signers.filter(state__in=PENDING_SIGNER_STATES).exclude(link_nonce="")[0]
+        esign_services.signer_sign(
+            token=signing_token(signer),
+            typed_name=signer.name,
+            consented=True,
+            drawn_signature=None,
+            ip=DEMO_SIGNER_IP,
+            user_agent=DEMO_SIGNER_AGENT,
+        )
+        esign_services.signature_advance(request_id=request.pk, actor=bot)
+
+
+def signing_links(base_url: str) -> list[str]:
+    """One line per demo signer whose turn it is, with the link their e-mail would carry."""
+    signers = (
+        Signer.objects.filter(
+            request__deal__crm_id__startswith="006DEMO",
+            request__backend=Backend.LOCAL,
+            request__state=R.SENT,
+            state__in=PENDING_SIGNER_STATES,
+        )
+        .exclude(link_nonce="")
+        .select_related("request__deal")
+        .order_by("request__deal__crm_id", "routing_order", "pk")
+    )
+    base = base_url.rstrip("/")
+    return [
+        f"{s.request.deal.crm_id} {s.request.deal.name} — {s.name} "
+        f"({s.get_role_display().lower()}): {base}{signing_path(s)}"
+        for s in signers
+    ]
