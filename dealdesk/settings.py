@@ -345,6 +345,18 @@ DOCUSIGN_TIMEOUT_SECONDS = env.float("DOCUSIGN_TIMEOUT_SECONDS", default=30.0)
 # Hourly: expire overdue requests, remind waiting signers, poll quiet DocuSign envelopes.
 CELERY_BEAT_SCHEDULE["esign-sweep"] = {"task": "esign.sweep", "schedule": 3600.0}
 
+# Billing (issue 15): which ledger bills the signed contract, "local" (our own invoices and
+# bank-statement import; offline) or "stripe".
+BILLING_BACKEND = env.str("BILLING_BACKEND", default="local")
+STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
+# Blank: Stripe itself; a local fake in tests (http://127.0.0.1:PORT).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# The API version every request pins (the mapping is written against it).
+STRIPE_API_VERSION = env.str("STRIPE_API_VERSION", default="2026-10-28.endive")
+# Webhook signing secrets ("whsec_..."), comma-separated: every one valid during a rotation.
+STRIPE_WEBHOOK_SECRET = env.list("STRIPE_WEBHOOK_SECRET", default=[])
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=30.0)
+
 # Approvals (issue 5): requests waiting longer than the SLA are reminded daily.
 APPROVAL_SLA_HOURS = env.int("APPROVAL_SLA_HOURS", default=24)
 # A delegation hands on a group's authority for a holiday, not for good: its longest span.

@@ -188,3 +188,13 @@ def test_a_docusign_failure_is_retryable(sent, docusign):
     with pytest.raises(IntegrationError) as failed:
         DocusignClient.from_settings().get_envelope(request.envelope_id)
     assert failed.value.retryable
+
+
+def test_the_panel_says_when_docusign_has_not_taken_the_envelope_yet(
+    docusign, won_deal, approve, countersigner, approvers, client
+):
+    docusign.fail_next(20, 503)  # DocuSign down: the step fails and waits for its retry
+    deal = approve(won_deal())
+    client.force_login(approvers["Deal Desk"])
+    html = client.get(f"/deals/{deal.pk}/").content.decode()
+    assert 'data-testid="envelope-pending"' in html
