@@ -31,6 +31,8 @@ class Action(StrEnum):
     DEAL_SIGNED = "deal.signed"
     DEAL_RETURNED_FROM_SIGNATURE = "deal.returned_from_signature"  # voided or expired
     DEAL_SIGNATURE_DECLINED = "deal.signature_declined"
+    DEAL_BILLING_STARTED = "deal.billing_started"
+    DEAL_INVOICED = "deal.invoiced"
     # CRM (dealdesk.crm)
     CRM_DRIFT_DETECTED = "crm_drift.detected"
     CRM_DRIFT_ACCEPTED = "crm_drift.accepted"
@@ -81,6 +83,14 @@ class Action(StrEnum):
     SIGNER_SIGNED = "signer.signed"
     SIGNER_DECLINED = "signer.declined"
     SIGNER_LINK_COPIED = "signer.link_copied"
+    # Billing (billing): an executed contract in the billing system, and its invoices
+    BILLING_RECORD_OPENED = "billing_record.opened"
+    BILLING_RECORD_CREATED = "billing_record.created"
+    BILLING_RECORD_STOPPED = "billing_record.stopped"  # a billing exception, with its reasons
+    BILLING_RECORD_RETRIED = "billing_record.retried"
+    INVOICE_ISSUED = "invoice.issued"
+    INVOICE_DOCUMENT_GENERATED = "invoice.document_generated"
+    INVOICE_SENT = "invoice.sent"
     # Access (who holds which role or permission: the access review reads these)
     USER_GROUPS_CHANGED = "user.groups_changed"
     USER_PERMISSIONS_CHANGED = "user.permissions_changed"
@@ -171,6 +181,15 @@ _LABELS: dict[Action, str] = {
     Action.SIGNER_SIGNED: "Signer signed",
     Action.SIGNER_DECLINED: "Signer declined",
     Action.SIGNER_LINK_COPIED: "Signing link copied by Deal Desk",
+    Action.DEAL_BILLING_STARTED: "In billing: the billing record matches the contract",
+    Action.DEAL_INVOICED: "First invoice issued",
+    Action.BILLING_RECORD_OPENED: "Billing started from the executed contract",
+    Action.BILLING_RECORD_CREATED: "Billing record created and checked against the contract",
+    Action.BILLING_RECORD_STOPPED: "Billing exception",
+    Action.BILLING_RECORD_RETRIED: "Billing retried by Finance",
+    Action.INVOICE_ISSUED: "Invoice issued",
+    Action.INVOICE_DOCUMENT_GENERATED: "Invoice PDF drawn",
+    Action.INVOICE_SENT: "Invoice e-mailed to the billing contact",
     Action.USER_GROUPS_CHANGED: "Roles changed",
     Action.USER_TWO_FACTOR_ENABLED: "Two-factor sign-in set up",
     Action.OUTBOX_MESSAGE_DEAD_LETTERED: "Pipeline step dead-lettered",

@@ -1,6 +1,6 @@
 """Which audit events are about a deal: its own, and those of the objects that belong to it
 (contract versions with their clause decisions and gate runs, approval requests, CRM drift,
-signature requests and their signers).
+signature requests and their signers, billing records and invoices).
 
 An event names its object by type and id only, so a version's or a request's deal is found
 through that object's `deal` foreign key, in a subquery (the timeline) or one query per type
@@ -26,6 +26,8 @@ DEAL_PARTS = {
     "dealdesk.crmdrift": "deal",
     "esign.signaturerequest": "deal",
     "esign.signer": "request__deal",
+    "billing.billingrecord": "deal",
+    "billing.invoice": "deal",
 }
 
 

@@ -205,6 +205,7 @@ PIPELINE_PERM = "dealdesk.run_pipeline"
 MANAGE_PERM = "dealdesk.manage_deal"
 REQUEST_CHANGES_PERM = "dealdesk.request_deal_changes"
 CONTRACT_REVIEW_PERM = "contracts.review_contract"
+BILLING_PERM = "billing.manage_billing"
 
 
 def _any_perm(*perms: str):
@@ -352,11 +353,22 @@ class Deal(ConcurrentTransitionMixin, TimestampedModel):
     def signature_declined(self, *, reason: str = "") -> None:
         self._entered(reason)
 
-    @transition(state, source=S.SIGNED, target=S.BILLING, permission=PIPELINE_PERM)
+    # Billing (billing/): the pipeline, or Finance billing a deal again after an exception.
+    @transition(
+        state,
+        source=S.SIGNED,
+        target=S.BILLING,
+        permission=_any_perm(PIPELINE_PERM, BILLING_PERM),
+    )
     def start_billing(self, *, reason: str = "") -> None:
         self._entered(reason)
 
-    @transition(state, source=S.BILLING, target=S.INVOICED, permission=PIPELINE_PERM)
+    @transition(
+        state,
+        source=S.BILLING,
+        target=S.INVOICED,
+        permission=_any_perm(PIPELINE_PERM, BILLING_PERM),
+    )
     def mark_invoiced(self, *, reason: str = "") -> None:
         self._entered(reason)
 

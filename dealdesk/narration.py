@@ -45,6 +45,8 @@ _HIDDEN = {
     "user_agent",
     "name",
     "signers",
+    "order_sha256",
+    "diff",  # shown side by side on the deal's Billing card
 }
 _LABELS = {
     "state": "State",
@@ -102,9 +104,11 @@ def field_label(key: str) -> str:
     if key in _LABELS:
         return _LABELS[key]
     try:
-        return capfirst(Deal._meta.get_field(key).verbose_name)
+        field = Deal._meta.get_field(key)
     except FieldDoesNotExist:
         return words(key)
+    # A reverse relation (a deal's `invoices`, say) has no verbose name of its own.
+    return capfirst(getattr(field, "verbose_name", "")) or words(key)
 
 
 def _pct(value: Any) -> str:

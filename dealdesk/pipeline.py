@@ -23,6 +23,10 @@ and takes effect once. Later capabilities add their rows here.
         ContractVersion:executed, Deal:signed. A decline sends the deal back with the reason;
         a void or expiry returns it to approved, where it waits for Deal Desk's Resend
     SignatureRequest:completed ─▶ each signer mailed their copy, the owner told
+    Deal:signed ─▶ the canonical order from the executed contract, readiness checks, created
+        in the ledger and read back: equal ─▶ Deal:billing, else a billing exception
+    Deal:billing ─▶ the invoices due are numbered and issued; the first ─▶ Deal:invoiced
+    Invoice:issued ─▶ its PDF drawn, stored with its hash and mailed to the billing contact
     Deal:cancelled ─▶ its open signature request is voided; SignatureRequest:voided ─▶ the
         vendor's envelope is voided too
 """
@@ -59,6 +63,9 @@ NEXT_STEP: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("esign.signaturerequest", "completed"): "contracts.esign.tasks.signature_completed_notify",
     ("esign.signer", "notified"): "contracts.esign.tasks.signer_email",
     ("esign.signer", "signed"): "contracts.esign.tasks.signature_advance",
+    ("dealdesk.deal", "signed"): "billing.tasks.billing_start",
+    ("dealdesk.deal", "billing"): "billing.tasks.invoices_issue_for_deal",
+    ("billing.invoice", "issued"): "billing.tasks.invoice_deliver",
 }
 
 

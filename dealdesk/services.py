@@ -67,6 +67,8 @@ TRANSITION_ACTIONS: dict[str, Action] = {
     "mark_signed": Action.DEAL_SIGNED,
     "return_from_signature": Action.DEAL_RETURNED_FROM_SIGNATURE,
     "signature_declined": Action.DEAL_SIGNATURE_DECLINED,
+    "start_billing": Action.DEAL_BILLING_STARTED,
+    "mark_invoiced": Action.DEAL_INVOICED,
 }
 
 
@@ -356,6 +358,12 @@ deal_return_from_signature = _named_transition(
 )
 deal_signature_declined = _named_transition(
     "signature_declined", "E-signature: a signer declined, saying why; Deal Desk takes it."
+)
+deal_start_billing = _named_transition(
+    "start_billing", "Billing: the executed contract is in the billing system, read back equal."
+)
+deal_mark_invoiced = _named_transition(
+    "mark_invoiced", "Billing: the deal's first invoice is issued."
 )
 
 # What a person may do to a deal from its page, by the action's name in the URL.

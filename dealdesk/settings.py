@@ -356,6 +356,23 @@ STRIPE_API_VERSION = env.str("STRIPE_API_VERSION", default="2026-10-28.endive")
 # Webhook signing secrets ("whsec_..."), comma-separated: every one valid during a rotation.
 STRIPE_WEBHOOK_SECRET = env.list("STRIPE_WEBHOOK_SECRET", default=[])
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=30.0)
+# Our legal entity on invoices: one gapless sequence of invoice numbers per entity and year.
+INVOICE_LEGAL_ENTITY = env.str("INVOICE_LEGAL_ENTITY", default="DD")
+# What every invoice says under "How to pay" (bank details): set it per company.
+INVOICE_PAYMENT_INSTRUCTIONS = env.str(
+    "INVOICE_PAYMENT_INSTRUCTIONS", default="Bank transfer to Dealdesk Software, Inc."
+)
+# Our tax (VAT) id, printed on every invoice when set.
+INVOICE_SELLER_TAX_ID = env.str("INVOICE_SELLER_TAX_ID", default="")
+# Invoice readiness (billing/readiness.py): the longest payment terms billed without Finance,
+# and the currencies whose customers must give a tax (VAT) id on their invoices.
+BILLING_MAX_PAYMENT_TERMS = env.int("BILLING_MAX_PAYMENT_TERMS", default=90)
+BILLING_TAX_ID_CURRENCIES = env.list("BILLING_TAX_ID_CURRENCIES", default=["EUR", "GBP", "CHF"])
+# Daily, early: every drafted invoice whose issue day has come is numbered and issued.
+CELERY_BEAT_SCHEDULE["billing-issue-due"] = {
+    "task": "billing.issue_due",
+    "schedule": crontab(hour=env.int("BILLING_ISSUE_HOUR", default=6), minute=0),
+}
 
 # Approvals (issue 5): requests waiting longer than the SLA are reminded daily.
 APPROVAL_SLA_HOURS = env.int("APPROVAL_SLA_HOURS", default=24)

@@ -32,6 +32,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("signatures/", include("contracts.esign.desk_urls")),
     path("approvals/", include("approvals.urls")),
+    path("billing/", include("billing.urls")),
     path("access-review/", access_review.access_review, name="access-review"),
     path("audit/", audit_log.audit_log_page, name="audit-log"),
     path("notifications/", notification_views.notification_list, name="notification-list"),

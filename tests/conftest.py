@@ -35,6 +35,7 @@ def _reference_data_in_transactional_tests(request):
     from django.apps import apps
 
     from approvals.reference_data import install_approval_reference_data
+    from billing.reference_data import install_billing_reference_data
     from contracts.esign.reference_data import install_esign_reference_data
     from contracts.reference_data import install_contract_reference_data
     from dealdesk.reference_data import install_reference_data
@@ -44,6 +45,7 @@ def _reference_data_in_transactional_tests(request):
     install_contract_reference_data(apps)
     install_approval_reference_data(apps)
     install_esign_reference_data(apps)
+    install_billing_reference_data(apps)
 
 
 @pytest.fixture

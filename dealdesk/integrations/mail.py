@@ -2,17 +2,26 @@
 retryable IntegrationError, so the outbox tries again later with backoff."""
 
 import smtplib
+from collections.abc import Sequence
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 
 from dealdesk.integrations.calls import vendor_call
 from dealdesk.integrations.errors import IntegrationError
 from dealdesk.integrations.models import IntegrationCall
 
 
-def send_notification(*, subject: str, body: str, recipients: list[str], key: str = "") -> int:
-    """Send once per `key`: a step run again (its worker died after sending) sends nothing."""
+def send_notification(
+    *,
+    subject: str,
+    body: str,
+    recipients: list[str],
+    key: str = "",
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+) -> int:
+    """Send once per `key`: a step run again (its worker died after sending) sends nothing.
+    `attachments`: (file name, content, MIME type) each, e.g. an invoice's PDF."""
     if not recipients:
         return 0
     sent = IntegrationCall.objects.filter(
@@ -22,7 +31,12 @@ def send_notification(*, subject: str, body: str, recipients: list[str], key: st
         return 0
     with vendor_call("smtp", "send_mail", idempotency_key=key):
         try:
-            return send_mail(f"[Dealdesk] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients)
+            message = EmailMessage(
+                f"[Dealdesk] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients
+            )
+            for name, content, mimetype in attachments:
+                message.attach(name, content, mimetype)
+            return message.send()
         except (smtplib.SMTPException, OSError) as exc:
             # A relay down or refusing for now; a rejected address would not pass next time
             # either, but a person sees it in the dead letters after the last attempt.

@@ -16,14 +16,15 @@ invoice items (pending until an invoice takes them), invoices (created with
 `pending_invoice_items_behavior`, ≤ 4 custom fields; finalize, send, pay, void,
 mark_uncollectible; at most 10 lines embedded, the rest through /lines), invoice payments and
 events (every change appends one; listed newest first with `created[...]`, `types[]`,
-`starting_after`).
+`starting_after`). `expand[]` works for price, product and customer ids
+(`phases.items.price`).
 
 Stripe's rules mirrored: a POST's `Idempotency-Key` seen in the last 24 h (fake clock)
 replays the first answer byte for byte (a request refused before it ran is not kept), the
 same key with another request → 400 `idempotency_error`.
 
-Test controls: `fail_next(n, status, should_retry=, applied=)` (`applied`: the work is done,
-the answer is lost), `rate_limit_next(n, retry_after=)`, `decline_next_payment()`,
+Test controls: `fail_next(n, status, should_retry=, applied=, path=)` (`applied`: the work
+is done, the answer is lost; `path`: only calls to that path fail), `rate_limit_next(n, retry_after=)`, `decline_next_payment()`,
 `advance_clock(seconds)`, `webhook(event_id, secret=, timestamp=)` → (body, headers) signed
 as Stripe signs a delivery, `created` (objects created, by type) and `requests` (the log).
 """
@@ -241,6 +242,7 @@ class _Failure:
     should_retry: bool | None
     applied: bool
     retry_after: float | None = None
+    path: str | None = None  # only a request to this path (a regex) fails; None: any
 
 
 class FakeStripe:
@@ -300,11 +302,13 @@ class FakeStripe:
         *,
         should_retry: bool | None = None,
         applied: bool = False,
+        path: str | None = None,
     ) -> None:
         """Answer the next n API calls with `status` (and `Stripe-Should-Retry` when given);
-        `applied`: do the work first, then fail, as when the answer is lost on its way."""
+        `applied`: do the work first, then fail, as when the answer is lost on its way;
+        `path`: only calls to this path (a regex, e.g. "/v1/subscription_schedules") fail."""
         with self._lock:
-            self._failures += [_Failure(status, should_retry, applied)] * n
+            self._failures += [_Failure(status, should_retry, applied, path=path)] * n
 
     def rate_limit_next(self, n: int = 1, *, retry_after: float = 1) -> None:
         with self._lock:
@@ -354,13 +358,19 @@ class FakeStripe:
             self._authenticate(headers.get("Authorization", ""))
         except _Answer as answer:
             return answer.status, json.dumps(answer.body).encode(), out
-        failure = self._failures.pop(0) if self._failures else None
+        failure = self._next_failure(path)
         if failure is not None and not failure.applied:
             return self._failed(failure, out)
         status, data = self._idempotent(method, path, query, body, key, out)
         if failure is not None:  # done (or replayed), but the answer is lost on its way
             return self._failed(failure, out)
         return status, data, out
+
+    def _next_failure(self, path: str) -> _Failure | None:
+        for n, failure in enumerate(self._failures):
+            if failure.path is None or re.fullmatch(failure.path, path):
+                return self._failures.pop(n)
+        return None
 
     def _authenticate(self, authorization: str) -> None:
         if not authorization:
@@ -405,9 +415,9 @@ class FakeStripe:
     def _execute(self, method: str, path: str, query: str, body: bytes) -> tuple[int, bytes, bool]:
         try:
             params = decode_form(body.decode() if method == "POST" else query)
-            params.pop("expand", None)  # answers are never expanded here
+            expand = _list_of(params.pop("expand", None), "expand")
             handler, ids = self._route(method, path)
-            result = handler(params, *ids)
+            result = self._expanded(handler(params, *ids), expand)
         except _Answer as answer:
             return answer.status, json.dumps(answer.body).encode(), answer.kept
         except Exception:  # the fake's bug: say so loudly, as Stripe's 500
@@ -415,6 +425,30 @@ class FakeStripe:
             answer = _error(500, "The fake crashed; see fake.crashes.", type="api_error")
             return 500, json.dumps(answer.body).encode(), False
         return 200, json.dumps(result).encode(), True
+
+    def _expanded(self, result: dict, paths: list) -> dict:
+        """`expand[]` as Stripe reads it, for ids of prices, products and customers only:
+        "phases.items.price" replaces each phase item's price id by the price."""
+        if not paths:
+            return result
+        stores = {"price": self.prices, "product": self.products, "customer": self.customers}
+        result = copy.deepcopy(result)  # never expand the stored object itself
+
+        def expand(node, fields: list[str], path: str) -> None:
+            if isinstance(node, list):
+                for item in node:
+                    expand(item, fields, path)
+            elif isinstance(node, dict) and fields[1:]:
+                expand(node.get(fields[0]), fields[1:], path)
+            elif isinstance(node, dict):
+                if fields[0] not in stores:
+                    raise _invalid(f"This property cannot be expanded ({path}).", "expand")
+                if isinstance(node.get(fields[0]), str):
+                    node[fields[0]] = copy.deepcopy(stores[fields[0]].get(node[fields[0]]))
+
+        for path in paths:
+            expand(result, str(path).split("."), str(path))
+        return result
 
     def _route(self, method: str, path: str) -> tuple[Callable, tuple]:
         for route_method, pattern, handler in self._routes():
@@ -1910,6 +1944,9 @@ class FakeStripe:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's requests session expects
+            # Headers and body are two writes: with Nagle's algorithm on, each answer waits
+            # for the client's delayed ACK (40 ms a call).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # keep test output clean
                 pass

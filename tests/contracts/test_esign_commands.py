@@ -15,7 +15,7 @@ from contracts.esign.models import SignatureRequest, Signer, SigningAuthority
 from contracts.esign.tokens import signer_for_token
 from contracts.selectors import current_version
 from tests.approvals.conftest import won_deal  # noqa: F401  (the real pipeline, approvals too)
-from tests.esign.conftest import sign  # noqa: F401
+from tests.esign.conftest import _stop_at_signed, sign  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -96,7 +96,9 @@ def test_navigation_follows_the_role(make_user, role, labels):
     assert [label for label, _ in navigation_for(user)] == labels
 
 
-@pytest.mark.parametrize("app", ["dealdesk", "contracts", "approvals", "contracts.esign"])
+@pytest.mark.parametrize(
+    "app", ["dealdesk", "contracts", "approvals", "contracts.esign", "billing"]
+)
 def test_every_permission_a_role_names_exists_and_is_granted(app):
     from django.contrib.auth.models import Group
 

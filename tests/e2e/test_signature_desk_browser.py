@@ -9,6 +9,7 @@ from contracts.esign.models import SignatureRequest
 from contracts.esign.tokens import signing_token
 from tests.esign.conftest import (  # noqa: F401  (a won deal through the real pipeline)
     _seal_and_mail,
+    _stop_at_signed,
     approve,
     approvers,
     countersigner,

@@ -12,7 +12,12 @@ from contracts.esign.models import SignatureRequest
 from dealdesk.models import Deal
 from tests.approvals.conftest import approvers, won_deal  # noqa: F401
 from tests.contracts.conftest import new_deal  # noqa: F401
-from tests.esign.conftest import approve, countersigner, out_for_signature  # noqa: F401
+from tests.esign.conftest import (  # noqa: F401
+    _stop_at_signed,
+    approve,
+    countersigner,
+    out_for_signature,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

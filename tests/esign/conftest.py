@@ -20,6 +20,15 @@ def _seal_and_mail(settings, tmp_path):
     settings.SITE_URL = "http://testserver"
 
 
+@pytest.fixture(autouse=True)
+def _stop_at_signed(monkeypatch):
+    """E-signature ends at Deal:signed: these tests stop the flow there (tests/billing runs it
+    on into billing and invoices)."""
+    from dealdesk import pipeline
+
+    monkeypatch.delitem(pipeline.NEXT_STEP, ("dealdesk.deal", "signed"))
+
+
 @pytest.fixture
 def countersigner(make_user):
     user = make_user(

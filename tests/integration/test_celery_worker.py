@@ -165,12 +165,24 @@ def test_a_new_deal_is_classified_drafted_and_approved_by_a_real_worker(worker):
     version = ContractVersion.objects.get(deal=deal)
     assert version.created_by.username == "svc-pipeline"
     assert GateRun.objects.filter(contract_version=version).exists()
-    # Each step went through the outbox to the worker, and is marked done there.
-    steps = dict(OutboxMessage.objects.filter(object_id=str(deal.pk)).values_list("task", "status"))
-    assert steps == {
+
+    # Each step went through the outbox to the worker, and is marked done there; the step on
+    # Deal:approved tries to send it for signature (nobody has signing authority here, so the
+    # request waits as a draft saying so).
+    def steps() -> dict[str, str]:
+        rows = OutboxMessage.objects.filter(object_type="dealdesk.deal", object_id=str(deal.pk))
+        return dict(rows.values_list("task", "status"))
+
+    _wait_for(
+        lambda: steps().get("contracts.esign.tasks.signature_send") == "done",
+        60,
+        "the worker to try sending the deal for signature",
+    )
+    assert steps() == {
         "dealdesk.tasks.deal_classify_and_price": "done",
         "contracts.tasks.contract_draft": "done",
         "approvals.tasks.evaluate_deal": "done",
+        "contracts.esign.tasks.signature_send": "done",
     }
     log = worker()
     assert "Task integrations.outbox_deliver[" in log, log

@@ -5,6 +5,7 @@ import pytest
 
 from tests.esign.conftest import (  # noqa: F401  (the lead's e-signature fixtures)
     _seal_and_mail,
+    _stop_at_signed,
     approve,
     approvers,
     countersigner,
