@@ -23,14 +23,17 @@ DEALS = 1_000
 TOTAL_TARGET_S = 60.0
 
 
-def build_template_deal():
+def build_template_deal(**account_fields):
     """One deal drafted for real: its contract version is copied onto the benchmark's deals."""
     from contracts import services as contracts
     from dealdesk import pipeline, services
     from dealdesk.models import Account, Contact, Product
 
     account = Account.objects.create(
-        crm_id="001ESIGN", name="Esign Co", legal_name="Esign Co Inc.", billing_country="US"
+        crm_id="001ESIGN",
+        name="Esign Co",
+        legal_name="Esign Co Inc.",
+        **{"billing_country": "US", **account_fields},
     )
     signer = Contact.objects.create(account=account, name="Sig Ner", email="sig@esign.example")
     seat = Product.objects.create(

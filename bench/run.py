@@ -24,6 +24,7 @@ BENCHMARKS = [
     ("bench_outbox.py", ["postgres", "sqlite"]),
     ("bench_esign_send.py", ["postgres", "sqlite"]),
     ("bench_docusign_webhook.py", ["postgres", "sqlite"]),
+    ("bench_billing.py", ["postgres", "sqlite"]),
 ]
 
 

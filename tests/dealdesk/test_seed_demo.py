@@ -85,8 +85,15 @@ def _assert_signature_demo(out: str) -> None:
     from contracts.esign.tokens import signer_for_token
 
     assert Deal.objects.filter(state="out_for_signature").count() == 2
-    signed = list(Deal.objects.filter(state="signed").values_list("crm_id", flat=True))
+    signed = list(
+        Deal.objects.filter(state__in=["signed", "invoiced"]).values_list("crm_id", flat=True)
+    )
     assert len(signed) == 2
+    # One of them billed on the local ledger: its first invoice issued, drawn and mailed.
+    invoiced = Deal.objects.get(state="invoiced")
+    first = invoiced.invoices.get(plan_index=1)
+    assert first.state == "issued"
+    assert first.pdf_sha256
     for crm_id in signed:
         verified = StringIO()
         call_command("verify_executed", crm_id, stdout=verified)  # raises if it fails

@@ -19,6 +19,9 @@ from django.db import transaction
 
 from approvals import services as approval_services
 from approvals.models import ApprovalRequest
+from billing import services as billing_services
+from billing.invoice_delivery import invoice_deliver
+from billing.models import Invoice
 from contracts import services as contract_services
 from contracts.esign import services as esign_services
 from contracts.esign.authority_changes import signing_authority_save
@@ -287,7 +290,7 @@ STATE_PLAN = [
     ("approved", 1),
     ("signed", 1),
     ("approved", 2),
-    ("signed", 1),
+    ("invoiced", 1),
     ("changes_requested", 3),
     ("cancelled", 3),
     ("manual_review", 4),
@@ -515,6 +518,15 @@ class Command(BaseCommand):
             self._grant_approvals(deal, users, bot, waiting_on=WAITING_GROUP.get(target))
         if target in SIGNATURES_GIVEN:
             sign_for_demo(deal, signatures=SIGNATURES_GIVEN[target], bot=bot)
+        if target == "invoiced":
+            # Billed on the local ledger as the pipeline would: its first invoice issued,
+            # drawn and mailed (later ones wait for their day).
+            billing_services.billing_start(deal_id=deal.pk, actor=bot)
+            billing_services.invoices_issue_for_deal(deal_id=deal.pk, actor=bot)
+            for pk in Invoice.objects.filter(deal=deal, state="issued").values_list(
+                "pk", flat=True
+            ):
+                invoice_deliver(invoice_id=pk, actor=bot)
 
     def _grant_approvals(self, deal: Deal, users, bot, *, waiting_on: str | None = None) -> None:
         """Each open request approved by the demo user of its group, step after step, but
@@ -558,7 +570,7 @@ def seed_signing_authorities(users: dict) -> None:
 
 # Demo deals sent for signature on the local backend: how many of their signers (customer
 # first, then our countersigner) have signed. Two signatures: signed, executed PDF sealed.
-SIGNATURES_GIVEN = {"out_for_signature": 0, "countersigning": 1, "signed": 2}
+SIGNATURES_GIVEN = {"out_for_signature": 0, "countersigning": 1, "signed": 2, "invoiced": 2}
 DEMO_SIGNER_IP = "192.0.2.10"  # TEST-NET-1: an address that is no one's
 DEMO_SIGNER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Dealdesk demo"
 
