@@ -70,11 +70,13 @@ def invoice_deliver(*, invoice_id: int, actor: AbstractBaseUser) -> int:
     if invoice.state != InvoiceState.ISSUED:
         return 0
     document = invoice_document(invoice)
+    pdf = None
     if not invoice.pdf:
-        pdf = invoice_pdf(document)
+        drawn = invoice_pdf(document)
         with transaction.atomic():
             invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
-            if not invoice.pdf:
+            if not invoice.pdf:  # else another run stored its own first: that one goes out
+                pdf = drawn
                 invoice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
                 invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf), save=False)
                 invoice._history_user, invoice._change_reason = actor, "invoice PDF drawn"
@@ -85,8 +87,9 @@ def invoice_deliver(*, invoice_id: int, actor: AbstractBaseUser) -> int:
                     action=Action.INVOICE_DOCUMENT_GENERATED,
                     data={"file": invoice.pdf.name, "sha256": invoice.pdf_sha256},
                 )
-    with invoice.pdf.open("rb") as handle:
-        pdf = handle.read()
+    if pdf is None:  # drawn by an earlier run: what was stored is what is sent
+        with invoice.pdf.open("rb") as handle:
+            pdf = handle.read()
     sent = send_notification(
         subject=f"Invoice {invoice.number} from {settings.CONTRACT_PROVIDER['name']}",
         body=invoice_text(document),

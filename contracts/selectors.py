@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.shortcuts import get_object_or_404
@@ -151,14 +151,47 @@ class DocumentTampered(Exception):
     """A contract document's stored bytes differ from the SHA-256 recorded at generation."""
 
 
+MISSING = "missing"  # what stored_bytes gives as the hash of a file that is gone
+
+
 def stored_bytes(file: FieldFile) -> tuple[bytes, str]:
-    """A stored file's bytes and their SHA-256 hex, or (b"", "missing") when it is gone."""
+    """A stored file's bytes and their SHA-256 hex, or (b"", MISSING) when it is gone."""
     try:
         with file.open("rb") as handle:
             content = handle.read()
     except (FileNotFoundError, ValueError):  # ValueError: the field names no file
-        return b"", "missing"
+        return b"", MISSING
     return content, hashlib.sha256(content).hexdigest()
+
+
+def checked_bytes(
+    file: FieldFile,
+    expected: str,
+    *,
+    obj: models.Model,
+    action: Action,
+    kind: str,
+    actor: AbstractBaseUser | None,
+) -> tuple[bytes, str]:
+    """A stored file's bytes and their SHA-256; when that is not `expected` (or the file is
+    gone) the finding is recorded here, where it is found, as `action` about `obj`, so no
+    caller can serve or send it silently. The caller refuses the file."""
+    content, actual = stored_bytes(file)
+    if actual != expected:
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                obj=obj,
+                action=action,
+                data={
+                    "kind": kind,
+                    "file": file.name,
+                    "expected_sha256": expected,
+                    "found": actual,
+                },
+                reason=f"stored {kind} does not match its SHA-256",
+            )
+    return content, actual
 
 
 def verified_document(*, version: ContractVersion, kind: str, actor: AbstractBaseUser) -> bytes:
@@ -172,17 +205,16 @@ def verified_document(*, version: ContractVersion, kind: str, actor: AbstractBas
     file, expected = (
         (version.pdf, version.pdf_sha256) if kind == "pdf" else (version.docx, version.docx_sha256)
     )
-    content, actual = stored_bytes(file)
+    content, actual = checked_bytes(
+        file,
+        expected,
+        obj=version,
+        action=Action.CONTRACT_VERSION_DOCUMENT_TAMPERED,
+        kind=kind,
+        actor=actor,
+    )
     if actual == expected:
         return content
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            obj=version,
-            action=Action.CONTRACT_VERSION_DOCUMENT_TAMPERED,
-            data={"kind": kind, "file": file.name, "expected_sha256": expected, "found": actual},
-            reason=f"stored {kind} does not match its SHA-256",
-        )
     raise DocumentTampered(
         f"The {kind.upper()} of {version.deal.crm_id} v{version.number} is not the document "
         "that was generated: its bytes changed since (expected SHA-256 "

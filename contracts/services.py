@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django_fsm import TransitionNotAllowed, can_proceed
@@ -51,6 +50,7 @@ from contracts.snapshot import (
     worded_clause,
 )
 from contracts.snapshot_types import SnapshotClause
+from contracts.stored_files import deleted_on_failure
 from contracts.taxonomy import PARAMS, clean_params
 from dealdesk import services as deal_services
 from dealdesk.integrations.delivery import is_final_attempt
@@ -332,8 +332,7 @@ def _publish(
     )
     version.pdf.save(f"{stem}-{hashes['pdf'][:12]}.pdf", ContentFile(documents["pdf"]), save=False)
     # A rolled-back transaction must not leave documents behind that no version names.
-    stored = [version.docx.name, version.pdf.name]
-    try:
+    with deleted_on_failure([version.docx.name, version.pdf.name]):
         if review_reasons:
             version.submit_for_legal_review(reason="; ".join(review_reasons))
         record_change(
@@ -351,10 +350,6 @@ def _publish(
                 action=Action.CONTRACT_VERSION_DOCUMENT_GENERATED,
                 data={"kind": kind, "file": getattr(version, kind).name, "sha256": hashes[kind]},
             )
-    except Exception:
-        for name in stored:
-            default_storage.delete(name)
-        raise
     return version
 
 

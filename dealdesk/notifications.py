@@ -10,7 +10,7 @@ bell's rows are unique per person and key, and the mail is sent once per key
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from audit.actions import Action, action_names
 from audit.selectors import audit_events_for
 from dealdesk.integrations.mail import send_notification
 from dealdesk.models import Deal, DealState, Notification
-from dealdesk.roles import Role
+from dealdesk.roles import Role, role_members
 from dealdesk.templatetags.dealdesk import money
 
 TEXT_LIMIT = Notification._meta.get_field("text").max_length
@@ -78,8 +78,7 @@ def deal_notify_deal_desk(*, deal_id: int) -> int:
     reason it stopped. Nothing when the deal has moved on before this step ran."""
     deal = Deal.objects.select_related("account").get(pk=deal_id)
     actions = _WAITS_FOR_DESK.get(deal.state)
-    desk = Group.objects.filter(name=Role.DEAL_DESK).first()
-    if actions is None or desk is None:
+    if actions is None:
         return 0
     entered = (
         audit_events_for(obj=deal)
@@ -90,7 +89,7 @@ def deal_notify_deal_desk(*, deal_id: int) -> int:
     )
     state = deal.get_state_display()
     return notify(
-        recipients=desk.user_set.filter(is_active=True),
+        recipients=role_members(Role.DEAL_DESK),
         deal=deal,
         kind=Notification.Kind.DEAL_WAITS_FOR_DESK,
         key=f"deal-{deal.pk}-{deal.state}-{entered}",

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+    from django.db.models import QuerySet
 
     from dealdesk.models import Deal
 
@@ -29,6 +30,11 @@ class Role(StrEnum):
     CFO = "CFO"
     SALES = "Sales"
     AUDITOR = "Auditor"
+
+
+def role_members(role: Role) -> QuerySet:
+    """The active people in a role's group (none when the group is missing)."""
+    return get_user_model().objects.filter(groups__name=role, is_active=True)
 
 
 class SegregationOfDutiesError(PermissionDenied):

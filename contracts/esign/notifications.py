@@ -4,18 +4,11 @@ when it is signed (the bell and one e-mail each)."""
 
 import hashlib
 
-from django.contrib.auth.models import Group
-
 from contracts.esign.backends.local import signer_copy_email_send
 from contracts.esign.models import Backend, R, SignatureRequest
 from dealdesk.models import Notification
 from dealdesk.notifications import notify
-from dealdesk.roles import Role
-
-
-def _group(role: Role):
-    group = Group.objects.filter(name=role).first()
-    return group.user_set.filter(is_active=True) if group else []
+from dealdesk.roles import Role, role_members
 
 
 def _short_hash(text: str) -> str:
@@ -27,7 +20,7 @@ def signature_blocked_notify(*, request_id: int) -> int:
     if not request.blocked_reason:
         return 0
     return notify(
-        recipients=_group(Role.DEAL_DESK),
+        recipients=role_members(Role.DEAL_DESK),
         deal=request.deal,
         kind=Notification.Kind.DEAL_WAITS_FOR_DESK,
         key=f"esign-blocked-{request.pk}-{_short_hash(request.blocked_reason)}",
@@ -41,7 +34,7 @@ def paper_notify_legal(*, request_id: int) -> int:
     request = SignatureRequest.objects.select_related("deal", "uploaded_by").get(pk=request_id)
     uploader = request.uploaded_by.get_full_name() or request.uploaded_by.get_username()
     return notify(
-        recipients=[p for p in _group(Role.LEGAL) if p.pk != request.uploaded_by_id],
+        recipients=[p for p in role_members(Role.LEGAL) if p.pk != request.uploaded_by_id],
         deal=request.deal,
         kind=Notification.Kind.PAPER_TO_CONFIRM,
         key=f"esign-paper-{request.pk}",

@@ -7,16 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from audit.actions import Action
-from audit.services import audit_record
 from contracts.esign.models import Backend, R, SignatureRequest, Signer, SignerState
 from contracts.esign.selectors import COUNTERSIGNER, CUSTOMER
 from contracts.esign.signers import next_signers
-from contracts.selectors import stored_bytes
+from contracts.selectors import checked_bytes
 from dealdesk.paging import sorted_by
 from dealdesk.roles import sees_all_deals
 
@@ -121,22 +119,19 @@ def executed_file(*, request: SignatureRequest, kind: str, actor=None) -> bytes:
     file, expected = getattr(request, field), getattr(request, hash_field)
     if not file:
         raise FileNotFoundError(kind)
-    content, actual = stored_bytes(file)
-    if expected and actual == expected:
+    content, actual = checked_bytes(
+        file,
+        expected,
+        obj=request,
+        action=Action.SIGNATURE_REQUEST_FILE_TAMPERED,
+        kind=kind,
+        actor=actor,
+    )
+    if actual == expected:
         return content
     log.error(
         "signature request %s: stored %s %s hashes to %s", request.pk, kind, file.name, actual
     )
-    # Recorded where it is found, in a transaction of its own: the refusal that follows must
-    # not roll the evidence back.
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            obj=request,
-            action=Action.SIGNATURE_REQUEST_FILE_TAMPERED,
-            data={"kind": kind, "file": file.name, "expected_sha256": expected, "found": actual},
-            reason=f"stored {kind} does not match its SHA-256",
-        )
     raise StoredFileTampered(
         f"The {'executed contract' if kind == 'executed' else 'certificate'} stored for this "
         "deal is not the file that was signed: its bytes changed since (expected SHA-256 "

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
@@ -45,6 +44,7 @@ from contracts.esign.uploads import checked_pdf
 from contracts.esign.wording import consent_text, language_for_country
 from contracts.models import ContractVersion
 from contracts.selectors import DocumentTampered, current_version, verified_document
+from contracts.stored_files import deleted_on_failure
 from dealdesk import services as deal_services
 from dealdesk.integrations.outbox import outbox_enqueue
 from dealdesk.models import Deal, DealState
@@ -351,44 +351,38 @@ def signature_complete(
 ) -> SignatureRequest:
     """Store the executed document (and a vendor's certificate), hashed; the request is
     completed, the contract version executed and the deal signed, in one transaction."""
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            request = (
-                SignatureRequest.objects.select_for_update()
-                .select_related("deal", "version")
-                .get(pk=request_id)
+    with deleted_on_failure() as stored, transaction.atomic():
+        request = (
+            SignatureRequest.objects.select_for_update()
+            .select_related("deal", "version")
+            .get(pk=request_id)
+        )
+        if request.state != R.SENT:
+            return request
+        stem = f"{request.deal.crm_id}-v{request.version.number}-{request.public_id.hex[:12]}"
+        request.executed_sha256 = hashlib.sha256(document).hexdigest()
+        request.executed_pdf.save(f"{stem}-executed.pdf", ContentFile(document), save=False)
+        stored.append(request.executed_pdf.name)
+        if certificate:
+            request.certificate_sha256 = hashlib.sha256(certificate).hexdigest()
+            request.certificate_pdf.save(
+                f"{stem}-certificate.pdf", ContentFile(certificate), save=False
             )
-            if request.state != R.SENT:
-                return request
-            stem = f"{request.deal.crm_id}-v{request.version.number}-{request.public_id.hex[:12]}"
-            request.executed_sha256 = hashlib.sha256(document).hexdigest()
-            request.executed_pdf.save(f"{stem}-executed.pdf", ContentFile(document), save=False)
-            stored.append(request.executed_pdf.name)
-            if certificate:
-                request.certificate_sha256 = hashlib.sha256(certificate).hexdigest()
-                request.certificate_pdf.save(
-                    f"{stem}-certificate.pdf", ContentFile(certificate), save=False
-                )
-                stored.append(request.certificate_pdf.name)
-            _finish(
-                request,
-                "complete",
-                Action.SIGNATURE_REQUEST_COMPLETED,
-                "every party signed",
-                actor=actor,
-                data={
-                    "file": request.executed_pdf.name,
-                    "sha256": request.executed_sha256,
-                    "document_sha256": request.document_sha256,
-                    "certificate_sha256": request.certificate_sha256 or None,
-                },
-            )
-            _execute(request, actor)
-    except Exception:
-        for name in stored:
-            default_storage.delete(name)
-        raise
+            stored.append(request.certificate_pdf.name)
+        _finish(
+            request,
+            "complete",
+            Action.SIGNATURE_REQUEST_COMPLETED,
+            "every party signed",
+            actor=actor,
+            data={
+                "file": request.executed_pdf.name,
+                "sha256": request.executed_sha256,
+                "document_sha256": request.document_sha256,
+                "certificate_sha256": request.certificate_sha256 or None,
+            },
+        )
+        _execute(request, actor)
     return request
 
 
@@ -564,57 +558,51 @@ def signature_paper_upload(
     _require(actor, "upload signed contracts")
     statement = _reason(change_statement, "upload a contract signed on paper")
     checked_pdf(pdf)
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            deal = Deal.objects.select_for_update().get(pk=deal_id)
-            version = current_version(deal)
-            if version is None or not version.is_signable:
-                raise SignatureError("only an approved contract can come back signed")
-            if deal.state not in (DealState.APPROVED, DealState.OUT_FOR_SIGNATURE):
-                raise SignatureError(f"deal {deal} is {deal.get_state_display().lower()}")
-            for open_request in SignatureRequest.objects.select_for_update().filter(
-                deal=deal, state__in=OPEN_REQUEST_STATES
-            ):
-                if open_request.backend == Backend.PAPER:
-                    raise SignatureError("a contract signed on paper already waits for Legal")
-                _finish(
-                    open_request,
-                    "void",
-                    Action.SIGNATURE_REQUEST_VOIDED,
-                    "replaced by a contract signed on paper",
-                    actor=actor,
-                )
-            request = SignatureRequest(
-                deal=deal,
-                version=version,
-                backend=Backend.PAPER,
-                document_sha256=version.pdf_sha256,
-                created_by=actor,
-                uploaded_by=actor,
-                change_statement=statement,
-                executed_sha256=hashlib.sha256(pdf).hexdigest(),
-            )
-            stem = f"{deal.crm_id}-v{version.number}-{request.public_id.hex[:12]}"
-            request.executed_pdf.save(f"{stem}-paper.pdf", ContentFile(pdf), save=False)
-            stored.append(request.executed_pdf.name)
-            request.send(expires_at=None)
-            record_change(
-                request,
+    with deleted_on_failure() as stored, transaction.atomic():
+        deal = Deal.objects.select_for_update().get(pk=deal_id)
+        version = current_version(deal)
+        if version is None or not version.is_signable:
+            raise SignatureError("only an approved contract can come back signed")
+        if deal.state not in (DealState.APPROVED, DealState.OUT_FOR_SIGNATURE):
+            raise SignatureError(f"deal {deal} is {deal.get_state_display().lower()}")
+        for open_request in SignatureRequest.objects.select_for_update().filter(
+            deal=deal, state__in=OPEN_REQUEST_STATES
+        ):
+            if open_request.backend == Backend.PAPER:
+                raise SignatureError("a contract signed on paper already waits for Legal")
+            _finish(
+                open_request,
+                "void",
+                Action.SIGNATURE_REQUEST_VOIDED,
+                "replaced by a contract signed on paper",
                 actor=actor,
-                action=Action.SIGNATURE_REQUEST_PAPER_UPLOADED,
-                after={"state": request.state},
-                data={"file": request.executed_pdf.name, "sha256": request.executed_sha256},
-                reason=statement,
             )
-            if deal.state == DealState.APPROVED:
-                deal_services.deal_send_for_signature(
-                    deal_id=deal.pk, actor=actor, reason="signed on paper: waits for Legal"
-                )
-    except Exception:
-        for name in stored:
-            default_storage.delete(name)
-        raise
+        request = SignatureRequest(
+            deal=deal,
+            version=version,
+            backend=Backend.PAPER,
+            document_sha256=version.pdf_sha256,
+            created_by=actor,
+            uploaded_by=actor,
+            change_statement=statement,
+            executed_sha256=hashlib.sha256(pdf).hexdigest(),
+        )
+        stem = f"{deal.crm_id}-v{version.number}-{request.public_id.hex[:12]}"
+        request.executed_pdf.save(f"{stem}-paper.pdf", ContentFile(pdf), save=False)
+        stored.append(request.executed_pdf.name)
+        request.send(expires_at=None)
+        record_change(
+            request,
+            actor=actor,
+            action=Action.SIGNATURE_REQUEST_PAPER_UPLOADED,
+            after={"state": request.state},
+            data={"file": request.executed_pdf.name, "sha256": request.executed_sha256},
+            reason=statement,
+        )
+        if deal.state == DealState.APPROVED:
+            deal_services.deal_send_for_signature(
+                deal_id=deal.pk, actor=actor, reason="signed on paper: waits for Legal"
+            )
     return request
 
 

@@ -2,13 +2,12 @@
 signed? Each check prints one line; the command fails naming the checks that did not hold,
 and exits 2 when the deal has no executed contract at all.
 
-Read-only: files are hashed here rather than through `contracts.selectors.verified_document`,
-which records a tamper event, so an auditor can run it against production or a copy of it.
-The audit event it compares with is trusted as stored; `manage.py verify_audit` proves the
+Read-only: files are hashed with `contracts.selectors.stored_bytes`, not read through
+`verified_document`, which records a tamper event, so an auditor can run it against
+production or a copy of it. The audit event it compares with is trusted as stored; `manage.py verify_audit` proves the
 chain it sits in.
 """
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 
@@ -19,6 +18,7 @@ from audit.actions import Action, action_names
 from audit.selectors import audit_events_for
 from contracts.esign.executed import verify_executed_pdf
 from contracts.esign.models import Backend, R, SignatureRequest
+from contracts.selectors import MISSING, stored_bytes
 from dealdesk.management.deal_argument import deal_from_argument
 
 NO_EXECUTED_CONTRACT = 2
@@ -34,30 +34,19 @@ class Check:
         return not self.problem
 
 
-def _read(file: FieldFile) -> bytes | None:
-    """The stored file's bytes, or None when there is no file."""
-    if not file:
-        return None
-    try:
-        with file.open("rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _file_check(name: str, file: FieldFile, data: bytes | None, recorded: str) -> Check:
-    if data is None:
+def _file_check(name: str, file: FieldFile, actual: str, recorded: str) -> Check:
+    if actual == MISSING:
         return Check(name, f"the stored file {file.name or '(none)'} is missing")
-    if _sha256(data) != recorded:
-        return Check(name, f"{file.name} hashes to {_sha256(data)}, the request records {recorded}")
+    if actual != recorded:
+        return Check(name, f"{file.name} hashes to {actual}, the request records {recorded}")
     return Check(name)
 
 
-def _audit_check(request: SignatureRequest, executed: bytes | None) -> Check:
+def _recorded(actual: str | None) -> str:
+    return "(file missing)" if actual in (None, MISSING) else actual
+
+
+def _audit_check(request: SignatureRequest, executed: str, certificate: str | None) -> Check:
     """The completed event is the record written when the file was stored: a file replaced
     later, with its hash column updated to match, still differs from it."""
     events = audit_events_for(obj=request).filter(
@@ -65,11 +54,9 @@ def _audit_check(request: SignatureRequest, executed: bytes | None) -> Check:
     )
     if not events:
         return Check("audit log", "no signature_request.completed event records this request")
-    expected = {"sha256": _sha256(executed) if executed is not None else "(file missing)"}
-    expected["document_sha256"] = request.document_sha256
+    expected = {"sha256": _recorded(executed), "document_sha256": request.document_sha256}
     if request.backend == Backend.DOCUSIGN:
-        certificate = _read(request.certificate_pdf)
-        expected["certificate_sha256"] = _sha256(certificate) if certificate else "(file missing)"
+        expected["certificate_sha256"] = _recorded(certificate)
     problems = [
         f"event #{event.seq} records {key} {event.data.get(key)}, the stored one is {value}"
         for event in events
@@ -82,21 +69,21 @@ def _audit_check(request: SignatureRequest, executed: bytes | None) -> Check:
 def _approved_checks(request: SignatureRequest) -> list[Check]:
     """The document signed is the approved version, whose stored PDF is still those bytes."""
     version = request.version
-    checks = [
+    return [
         Check(
             "approved version's hash",
             ""
             if request.document_sha256 == version.pdf_sha256
             else f"the request signed {request.document_sha256}, contract v{version.number} "
             f"was approved as {version.pdf_sha256}",
-        )
+        ),
+        _file_check("approved PDF", version.pdf, stored_bytes(version.pdf)[1], version.pdf_sha256),
     ]
-    approved = _read(version.pdf)
-    checks.append(_file_check("approved PDF", version.pdf, approved, version.pdf_sha256))
-    return checks
 
 
-def _backend_checks(request: SignatureRequest, executed: bytes | None) -> list[Check]:
+def _backend_checks(
+    request: SignatureRequest, executed: bytes | None, certificate: str | None
+) -> list[Check]:
     if request.backend == Backend.LOCAL:
         if executed is None:
             return [Check("seal", "no executed file to check")]
@@ -104,7 +91,6 @@ def _backend_checks(request: SignatureRequest, executed: bytes | None) -> list[C
         problems = verify_executed_pdf(executed, expected_document_sha256=request.document_sha256)
         return [Check("seal", "; ".join(problems))]
     if request.backend == Backend.DOCUSIGN:
-        certificate = _read(request.certificate_pdf)
         return [
             _file_check(
                 "certificate of completion",
@@ -123,12 +109,16 @@ def _backend_checks(request: SignatureRequest, executed: bytes | None) -> list[C
 
 
 def executed_checks(request: SignatureRequest) -> list[Check]:
-    executed = _read(request.executed_pdf)
+    # Each stored file read and hashed once (its hash, or MISSING when it is gone).
+    executed, executed_sha = stored_bytes(request.executed_pdf)
+    certificate = (
+        stored_bytes(request.certificate_pdf)[1] if request.backend == Backend.DOCUSIGN else None
+    )
     return [
-        _file_check("executed file", request.executed_pdf, executed, request.executed_sha256),
-        _audit_check(request, executed),
+        _file_check("executed file", request.executed_pdf, executed_sha, request.executed_sha256),
+        _audit_check(request, executed_sha, certificate),
         *_approved_checks(request),
-        *_backend_checks(request, executed),
+        *_backend_checks(request, None if executed_sha == MISSING else executed, certificate),
     ]
 
 
