@@ -33,6 +33,7 @@ class Action(StrEnum):
     DEAL_SIGNATURE_DECLINED = "deal.signature_declined"
     DEAL_BILLING_STARTED = "deal.billing_started"
     DEAL_INVOICED = "deal.invoiced"
+    DEAL_PAID = "deal.paid"
     # CRM (dealdesk.crm)
     CRM_DRIFT_DETECTED = "crm_drift.detected"
     CRM_DRIFT_ACCEPTED = "crm_drift.accepted"
@@ -91,6 +92,30 @@ class Action(StrEnum):
     INVOICE_ISSUED = "invoice.issued"
     INVOICE_DOCUMENT_GENERATED = "invoice.document_generated"
     INVOICE_SENT = "invoice.sent"
+    INVOICE_RELEASED = "invoice.released"  # Finance released a first invoice held for review
+    INVOICE_PAID = "invoice.paid"
+    INVOICE_REOPENED = "invoice.reopened"
+    INVOICE_VOIDED = "invoice.voided"
+    INVOICE_FILE_TAMPERED = "invoice.file_tampered"
+    BILLING_GO_LIVE_SET = "billing_record.go_live_set"
+    # Cash (billing/reconciliation, billing/receivables)
+    PAYMENT_RECORDED = "payment.recorded"  # entered by Finance
+    PAYMENT_RECEIVED = "payment.received"  # from a bank statement or the billing system
+    PAYMENT_ALLOCATED = "payment.allocated"  # applied to an invoice (matched or by a person)
+    PAYMENT_HELD = "payment.held"
+    PAYMENT_REFUNDED = "payment.refunded"
+    BANK_MAPPING_SAVED = "bank_mapping.saved"
+    BANK_IMPORT_PREVIEWED = "bank_import.previewed"
+    BANK_IMPORT_COMMITTED = "bank_import.committed"
+    BANK_IMPORT_DISCARDED = "bank_import.discarded"
+    AR_ITEM_OPENED = "ar_item.opened"
+    AR_ITEM_CHASED = "ar_item.chased"
+    AR_ITEM_WRITE_OFF_REQUESTED = "ar_item.write_off_requested"
+    AR_ITEM_WRITE_OFF_REJECTED = "ar_item.write_off_rejected"
+    AR_ITEM_RESOLVED = "ar_item.resolved"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"
+    REFUND_ISSUED = "refund.issued"
+    WRITE_OFF_TOLERANCE_SET = "write_off_tolerance.set"
     # Access (who holds which role or permission: the access review reads these)
     USER_GROUPS_CHANGED = "user.groups_changed"
     USER_PERMISSIONS_CHANGED = "user.permissions_changed"
@@ -183,6 +208,7 @@ _LABELS: dict[Action, str] = {
     Action.SIGNER_LINK_COPIED: "Signing link copied by Deal Desk",
     Action.DEAL_BILLING_STARTED: "In billing: the billing record matches the contract",
     Action.DEAL_INVOICED: "First invoice issued",
+    Action.DEAL_PAID: "First invoice paid",
     Action.BILLING_RECORD_OPENED: "Billing started from the executed contract",
     Action.BILLING_RECORD_CREATED: "Billing record created and checked against the contract",
     Action.BILLING_RECORD_STOPPED: "Billing exception",
@@ -190,6 +216,29 @@ _LABELS: dict[Action, str] = {
     Action.INVOICE_ISSUED: "Invoice issued",
     Action.INVOICE_DOCUMENT_GENERATED: "Invoice PDF drawn",
     Action.INVOICE_SENT: "Invoice e-mailed to the billing contact",
+    Action.INVOICE_RELEASED: "First invoice released by Finance",
+    Action.INVOICE_PAID: "Invoice paid",
+    Action.INVOICE_REOPENED: "Invoice open again",
+    Action.INVOICE_VOIDED: "Invoice voided",
+    Action.INVOICE_FILE_TAMPERED: "Invoice PDF altered on disk: not served",
+    Action.BILLING_GO_LIVE_SET: "Go-live date set: billing starts",
+    Action.PAYMENT_RECORDED: "Payment entered by Finance",
+    Action.PAYMENT_RECEIVED: "Payment received",
+    Action.PAYMENT_ALLOCATED: "Payment applied to an invoice",
+    Action.PAYMENT_HELD: "Payment held for Finance",
+    Action.PAYMENT_REFUNDED: "Payment refunded",
+    Action.BANK_MAPPING_SAVED: "Bank statement columns saved",
+    Action.BANK_IMPORT_PREVIEWED: "Bank statement uploaded for preview",
+    Action.BANK_IMPORT_COMMITTED: "Bank statement imported",
+    Action.BANK_IMPORT_DISCARDED: "Bank statement discarded",
+    Action.AR_ITEM_OPENED: "Receivable needs Finance",
+    Action.AR_ITEM_CHASED: "Customer reminded to pay",
+    Action.AR_ITEM_WRITE_OFF_REQUESTED: "Write-off awaiting a second approver",
+    Action.AR_ITEM_WRITE_OFF_REJECTED: "Write-off refused",
+    Action.AR_ITEM_RESOLVED: "Receivable resolved",
+    Action.CREDIT_NOTE_ISSUED: "Credit note issued",
+    Action.REFUND_ISSUED: "Refund issued",
+    Action.WRITE_OFF_TOLERANCE_SET: "Write-off tolerance set",
     Action.USER_GROUPS_CHANGED: "Roles changed",
     Action.USER_TWO_FACTOR_ENABLED: "Two-factor sign-in set up",
     Action.OUTBOX_MESSAGE_DEAD_LETTERED: "Pipeline step dead-lettered",

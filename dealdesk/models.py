@@ -372,7 +372,9 @@ class Deal(ConcurrentTransitionMixin, TimestampedModel):
     def mark_invoiced(self, *, reason: str = "") -> None:
         self._entered(reason)
 
-    @transition(state, source=S.INVOICED, target=S.PAID, permission=PIPELINE_PERM)
+    @transition(
+        state, source=S.INVOICED, target=S.PAID, permission=_any_perm(PIPELINE_PERM, BILLING_PERM)
+    )
     def mark_paid(self, *, reason: str = "") -> None:
         self._entered(reason)
 

@@ -69,6 +69,7 @@ TRANSITION_ACTIONS: dict[str, Action] = {
     "signature_declined": Action.DEAL_SIGNATURE_DECLINED,
     "start_billing": Action.DEAL_BILLING_STARTED,
     "mark_invoiced": Action.DEAL_INVOICED,
+    "mark_paid": Action.DEAL_PAID,
 }
 
 
@@ -365,6 +366,7 @@ deal_start_billing = _named_transition(
 deal_mark_invoiced = _named_transition(
     "mark_invoiced", "Billing: the deal's first invoice is issued."
 )
+deal_mark_paid = _named_transition("mark_paid", "Cash: the deal's first invoice is paid in full.")
 
 # What a person may do to a deal from its page, by the action's name in the URL.
 PERSON_ACTIONS: dict[str, DealTransitionService] = {
