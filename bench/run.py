@@ -25,6 +25,8 @@ BENCHMARKS = [
     ("bench_esign_send.py", ["postgres", "sqlite"]),
     ("bench_docusign_webhook.py", ["postgres", "sqlite"]),
     ("bench_billing.py", ["postgres", "sqlite"]),
+    ("bench_stripe_webhooks.py", ["postgres", "sqlite"]),
+    ("bench_bank_import.py", ["postgres", "sqlite"]),
 ]
 
 

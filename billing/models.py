@@ -63,6 +63,12 @@ class BillingRecord(ConcurrentTransitionMixin, TimestampedModel):
     def stopped(self, *, problems: list[str], diff: list[dict] | None = None) -> None:
         self.problems, self.diff = problems, diff or []
 
+    @transition(state, source=RecordState.CREATED, target=RecordState.EXCEPTION)
+    def drifted(self, *, problems: list[str], diff: list[dict]) -> None:
+        """The billing system's record was changed after it matched the contract (Stripe:
+        a schedule edited or cancelled by hand): Finance looks before more is invoiced."""
+        self.problems, self.diff = problems, diff
+
     @transition(state, source=RecordState.EXCEPTION, target=RecordState.PENDING)
     def retried(self) -> None:
         """Finance fixed the cause (`manage.py bill_deal`, the exception's Retry)."""
@@ -365,6 +371,7 @@ class ARReason(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
     DISPUTED = "disputed", "Disputed"
     PAYMENT_FAILED = "payment_failed", "Payment failed"
+    UNCOLLECTIBLE = "uncollectible", "Marked uncollectible"
 
 
 class ARState(models.TextChoices):

@@ -6,13 +6,17 @@ from django.apps.registry import Apps
 from dealdesk.reference_data import create_app_permissions, grant_role_permissions
 
 _SEE = ["billing.view_billingrecord", "billing.view_invoice", "billing.view_invoiceline"]
+# Finance sends billing's dead-lettered steps and Stripe events again from its Dead letters
+# page (billing/finance_views.py); the integrations services check these permissions.
+_RETRY = ["integrations.retry_outboxmessage", "integrations.retry_webhookevent"]
 ROLE_PERMISSIONS = {
     # Finance owns billing: bills a deal again after fixing an exception.
-    "Finance": ["billing.manage_billing", *_SEE],
+    "Finance": ["billing.manage_billing", *_SEE, *_RETRY],
     "Deal Desk": _SEE,
 }
 
 
 def install_billing_reference_data(apps: Apps) -> None:
     create_app_permissions(apps, apps.get_app_config("billing"))
+    create_app_permissions(apps, apps.get_app_config("integrations"))
     grant_role_permissions(apps, ROLE_PERMISSIONS)

@@ -2,9 +2,11 @@
 
 Deal:signed ─▶ billing_start: the canonical order from the EXECUTED contract, the readiness
     checks, the order created in the ledger and read back; no difference → Deal:billing,
-    anything else → a billing exception for Finance (nothing invoiced)
+    anything else → a billing exception for Finance (nothing invoiced). Billing that starts
+    at go-live waits, the deal signed, for its date (billing/go_live.py)
 Deal:billing ─▶ invoices_issue_for_deal: every invoice due is numbered and issued; the
-    first one → Deal:invoiced. Later invoices are issued by the daily beat.
+    first one → Deal:invoiced. Later invoices are issued by the daily beat. With
+    BILLING_FIRST_INVOICE_REVIEW the first one waits for Finance's invoice_release.
 """
 
 import dataclasses
@@ -19,9 +21,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.actions import Action
-from audit.services import record_change
+from audit.services import audit_record, record_change
 from billing.canonical_order import CanonicalOrder, OrderMismatch, canonical_order, order_to_json
 from billing.diff import diff_records
+from billing.invoice_review import held_for_release
 from billing.ledger.base import ledger_for
 from billing.models import BillingRecord, Invoice, InvoiceSequence, InvoiceState, RecordState
 from billing.readiness import readiness_problems
@@ -49,10 +52,14 @@ def billing_start(*, deal_id: int, actor: AbstractBaseUser) -> BillingRecord | N
     _store_order(record, order)
     if problems := readiness_problems(order):
         return _stop(record, actor, problems)
+    if order.billing_start.mode == "on_go_live" and order.go_live_on is None:
+        # Nothing goes to the ledger before go-live: the record waits (pending, the deal
+        # signed) for billing.go_live.billing_go_live_set, which starts it again with the date.
+        return record
     ledger = ledger_for(record)
     # The ledger's own transactions (Stripe: vendor calls, retried under idempotency keys).
     ids = ledger.create(record, order, actor=actor)
-    differences = diff_records(ledger.expected(order), ledger.read_back(record))
+    differences = diff_records(ledger.expected(order), ledger.read_back(record, ids))
     if differences:
         return _stop(
             record,
@@ -193,39 +200,83 @@ def invoices_issue_for_deal(*, deal_id: int, actor: AbstractBaseUser) -> int:
 
 
 def invoice_issue(*, invoice_id: int, actor: AbstractBaseUser, today: date) -> Invoice | None:
-    """Number and issue one invoice: its number is the next of its legal entity and year,
-    taken under a row lock in the same transaction, so numbers have no gaps and no twins."""
+    """Issue one invoice whose day has come, unless it is a first invoice held for Finance's
+    review (BILLING_FIRST_INVOICE_REVIEW: invoice_release issues it)."""
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().select_related("record").get(pk=invoice_id)
-        if (
-            invoice.state != InvoiceState.DRAFT
-            or invoice.record.state != RecordState.CREATED
-            or invoice.issue_on is None
-            or invoice.issue_on > today
-        ):
+        invoice = _locked_invoice(invoice_id)
+        if not _issuable(invoice, today) or held_for_release(invoice):
             return None
-        number = _next_number(invoice.legal_entity, invoice.issue_on.year)
-        invoice.issue(number=number, at=timezone.now())
-        record_change(
-            invoice,
+        return _issue(invoice, actor)
+
+
+class InvoiceNotHeld(Exception):
+    """The invoice is not a first invoice waiting for Finance's release (the message says
+    why)."""
+
+
+def invoice_release(*, invoice_id: int, actor: AbstractBaseUser) -> Invoice:
+    """Finance releases a first invoice held for review: numbered and issued as usual (the
+    deal → invoiced)."""
+    if not actor.has_perm(MANAGE_PERM):
+        raise PermissionDenied(f"{actor} may not release invoices")
+    today = timezone.localdate()
+    with transaction.atomic():
+        invoice = _locked_invoice(invoice_id)
+        if not held_for_release(invoice):
+            raise InvoiceNotHeld(f"{invoice} is not a first invoice awaiting release")
+        if not _issuable(invoice, today):
+            raise InvoiceNotHeld(f"{invoice} cannot be issued today (it is due {invoice.issue_on})")
+        audit_record(
             actor=actor,
-            action=Action.INVOICE_ISSUED,
-            after={"state": invoice.state, "number": number},
-            data={
-                "total": str(invoice.total),
-                "currency": invoice.currency,
-                "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
-            },
+            obj=invoice,
+            action=Action.INVOICE_RELEASED,
+            data={"total": str(invoice.total), "currency": invoice.currency},
         )
-        deal = Deal.objects.select_for_update().get(pk=invoice.deal_id)
-        if invoice.plan_index == 1 and deal.state == DealState.BILLING:
-            deal_services.deal_mark_invoiced(
-                deal_id=deal.pk, actor=actor, reason=f"first invoice {number} issued"
-            )
+        return _issue(invoice, actor)
+
+
+def _locked_invoice(invoice_id: int) -> Invoice:
+    return Invoice.objects.select_for_update().select_related("record").get(pk=invoice_id)
+
+
+def _issuable(invoice: Invoice, today: date) -> bool:
+    """A draft of a record in billing whose issue day has come (kept in step with
+    billing.invoice_review.invoices_awaiting_release)."""
+    return (
+        invoice.state == InvoiceState.DRAFT
+        and invoice.record.state == RecordState.CREATED
+        and invoice.issue_on is not None
+        and invoice.issue_on <= today
+    )
+
+
+def _issue(invoice: Invoice, actor: AbstractBaseUser) -> Invoice:
+    """Number and issue a locked invoice: its number is the next of its legal entity and year,
+    taken under a row lock in the same transaction, so numbers have no gaps and no twins."""
+    number = next_document_number(invoice.legal_entity, invoice.issue_on.year)
+    invoice.issue(number=number, at=timezone.now())
+    record_change(
+        invoice,
+        actor=actor,
+        action=Action.INVOICE_ISSUED,
+        after={"state": invoice.state, "number": number},
+        data={
+            "total": str(invoice.total),
+            "currency": invoice.currency,
+            "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
+        },
+    )
+    deal = Deal.objects.select_for_update().get(pk=invoice.deal_id)
+    if invoice.plan_index == 1 and deal.state == DealState.BILLING:
+        deal_services.deal_mark_invoiced(
+            deal_id=deal.pk, actor=actor, reason=f"first invoice {number} issued"
+        )
     return invoice
 
 
-def _next_number(entity: str, year: int) -> str:
+def next_document_number(entity: str, year: int) -> str:
+    """The next number of a gapless series (invoices: "DD", credit notes: "DD-CN") for the
+    year, taken under the series' row lock: call inside the issuing transaction."""
     for _ in range(2):
         sequence = (
             InvoiceSequence.objects.select_for_update()

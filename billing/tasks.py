@@ -3,6 +3,8 @@
 from celery import shared_task
 
 from billing import invoice_delivery, services
+from billing.models import Invoice
+from billing.stripe_sync import events, sweep
 from dealdesk.services import pipeline_user
 
 
@@ -24,4 +26,16 @@ def issue_due() -> int:
 
 @shared_task(name="billing.invoice_deliver")
 def invoice_deliver(invoice_id: int) -> int:
+    if Invoice.objects.filter(pk=invoice_id).exclude(external_id="").exists():
+        return 0  # the billing system's own invoice: Stripe drew and sent it
     return invoice_delivery.invoice_deliver(invoice_id=invoice_id, actor=pipeline_user())
+
+
+@shared_task(name="billing.stripe_event_handle")
+def stripe_event_handle(event_pk: int) -> bool:
+    return events.stripe_event_handle(event_pk=event_pk, actor=pipeline_user())
+
+
+@shared_task(name="billing.stripe_sweep")
+def stripe_sweep() -> int:
+    return sweep.stripe_sweep()

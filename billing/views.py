@@ -7,13 +7,16 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.actions import Action
 from billing import services
 from billing.models import Invoice
-from contracts.selectors import stored_bytes
+from contracts.selectors import checked_bytes
 from dealdesk import selectors as deal_selectors
+from dealdesk.views import redirect_back
 
 VIEW_PERM = "billing.view_invoice"
 
@@ -28,20 +31,37 @@ def billing_retry(request: HttpRequest, deal_id: int) -> HttpResponse:
         messages.error(request, f"Not billed: {problems}")
     else:
         messages.success(request, f"{deal.name} is in billing: the record matches the contract.")
-    return redirect("deal-detail", pk=deal.pk)
+    return redirect_back(request, reverse("deal-detail", args=[deal.pk]))
 
 
 @require_GET
 @permission_required(VIEW_PERM, raise_exception=True)
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """An issued invoice's PDF, only while it still hashes to what was stored and sent."""
+    """An issued invoice's PDF, only while it still hashes to what was stored and sent; a PDF
+    that does not is refused, and every refused attempt is audited."""
     invoice = get_object_or_404(Invoice.objects.select_related("deal"), pk=pk)
     deal_selectors.deal_get(user=request.user, pk=invoice.deal_id)  # may this user see it?
     if not invoice.pdf:
         raise Http404("no PDF yet")
-    content, actual = stored_bytes(invoice.pdf)
+    content, actual = checked_bytes(
+        invoice.pdf,
+        invoice.pdf_sha256,
+        obj=invoice,
+        action=Action.INVOICE_FILE_TAMPERED,
+        kind="invoice PDF",
+        actor=request.user,
+    )
     if actual != invoice.pdf_sha256:
-        raise Http404("the stored invoice is not the one that was sent")
+        return render(
+            request,
+            "esign/desk/file_refused.html",
+            {
+                "error": f"invoice {invoice.number} on disk is not the one that was sent; "
+                "this was recorded in the audit log.",
+                "deal_id": invoice.deal_id,
+            },
+            status=409,
+        )
     return FileResponse(
         io.BytesIO(content),
         as_attachment=True,

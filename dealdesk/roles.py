@@ -92,6 +92,8 @@ def navigation_for(user: AbstractBaseUser) -> list[tuple[str, str]]:
         items.append(("My approvals", reverse("my-approvals")))
     if user.has_perm("esign.view_signaturerequest"):
         items.append(("Signatures", reverse("esign-desk:list")))
+    if user.has_perm("billing.view_invoice"):
+        items.append(("Billing", reverse("billing:home")))
     if user.has_perm("dealdesk.view_syncrun"):
         items.append(("CRM sync", reverse("crm-sync")))
     if user.is_staff and user.has_perm("dealdesk.change_product"):

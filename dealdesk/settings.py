@@ -240,6 +240,8 @@ DRAFTING_RETRY_AFTER_MINUTES = env.int("DRAFTING_RETRY_AFTER_MINUTES", default=3
 WEBHOOK_VENDORS: dict[str, str] = {
     # Also at /contracts/esign/docusign/webhook/, the URL our envelopes name.
     "docusign": "contracts.esign.docusign.connect.DocusignConnect",
+    # Also at /billing/webhooks/stripe/ (billing/stripe_sync/webhook.py).
+    "stripe": "billing.ledger.stripe_webhooks.StripeWebhooks",
 }
 
 # Named service users: history and audit say which machine acted.
@@ -356,6 +358,11 @@ STRIPE_API_VERSION = env.str("STRIPE_API_VERSION", default="2026-10-28.endive")
 # Webhook signing secrets ("whsec_..."), comma-separated: every one valid during a rotation.
 STRIPE_WEBHOOK_SECRET = env.list("STRIPE_WEBHOOK_SECRET", default=[])
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=30.0)
+# Stripe's events (billing/stripe_sync): nightly, every event since the last one seen is fed
+# through the webhook inbox, so one Stripe never delivered is still handled; the first sweep
+# looks back this many days (Stripe keeps events for 30).
+STRIPE_SWEEP_HOUR = env.int("STRIPE_SWEEP_HOUR", default=3)
+STRIPE_SWEEP_FIRST_LOOKBACK_DAYS = env.int("STRIPE_SWEEP_FIRST_LOOKBACK_DAYS", default=3)
 # Our legal entity on invoices: one gapless sequence of invoice numbers per entity and year.
 INVOICE_LEGAL_ENTITY = env.str("INVOICE_LEGAL_ENTITY", default="DD")
 # What every invoice says under "How to pay" (bank details): set it per company.
@@ -368,11 +375,31 @@ INVOICE_SELLER_TAX_ID = env.str("INVOICE_SELLER_TAX_ID", default="")
 # and the currencies whose customers must give a tax (VAT) id on their invoices.
 BILLING_MAX_PAYMENT_TERMS = env.int("BILLING_MAX_PAYMENT_TERMS", default=90)
 BILLING_TAX_ID_CURRENCIES = env.list("BILLING_TAX_ID_CURRENCIES", default=["EUR", "GBP", "CHF"])
+# Cash (billing/reconciliation): a payment short of what its invoices ask by at most this
+# percent is "short-paid by bank fees" rather than partial (intermediary banks take a few tens
+# of EUR/USD off a transfer: 0.5 % of a typical invoice). Capped at 2 % in
+# billing/reconciliation/open_invoices.py. Text, read as a Decimal: never a float near money.
+BILLING_BANK_FEE_TOLERANCE_PERCENT = env.str("BILLING_BANK_FEE_TOLERANCE_PERCENT", default="0.5")
 # Daily, early: every drafted invoice whose issue day has come is numbered and issued.
+CELERY_BEAT_SCHEDULE["billing-stripe-sweep"] = {
+    "task": "billing.stripe_sweep",
+    "schedule": crontab(hour=STRIPE_SWEEP_HOUR, minute=30),
+}
 CELERY_BEAT_SCHEDULE["billing-issue-due"] = {
     "task": "billing.issue_due",
     "schedule": crontab(hour=env.int("BILLING_ISSUE_HOUR", default=6), minute=0),
 }
+# Go-live and first-invoice review (billing/go_live.py, billing/invoice_review.py): billing
+# that starts at go-live waits for its date, entered on the deal page or posted by the product
+# with one of these bearer tokens (comma-separated; none: the endpoint refuses every call); a
+# go-live date may lie at most this many days ahead; when the review is on, a deal's first
+# invoice waits as a draft until Finance releases it.
+BILLING_GO_LIVE_TOKENS = env.list("BILLING_GO_LIVE_TOKENS", default=[])
+BILLING_GO_LIVE_MAX_DAYS_AHEAD = env.int("BILLING_GO_LIVE_MAX_DAYS_AHEAD", default=90)
+BILLING_FIRST_INVOICE_REVIEW = env.bool("BILLING_FIRST_INVOICE_REVIEW", default=False)
+# The AR queue (billing/receivables.py): a customer is reminded of an unpaid invoice at most
+# once in this many days per AR item.
+BILLING_CHASE_MIN_DAYS = env.int("BILLING_CHASE_MIN_DAYS", default=7)
 
 # Approvals (issue 5): requests waiting longer than the SLA are reminded daily.
 APPROVAL_SLA_HOURS = env.int("APPROVAL_SLA_HOURS", default=24)
@@ -428,5 +455,7 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         # Its version banner at every start; lockouts are warnings and still show.
         "axes": {"level": "WARNING"},
+        # Two lines per request and answer; every Stripe call is an IntegrationCall row.
+        "stripe": {"level": "WARNING"},
     },
 }

@@ -68,7 +68,7 @@ class LocalLedger:
             ],
         )
 
-    def read_back(self, record: BillingRecord) -> dict[str, Any]:
+    def read_back(self, record: BillingRecord, ids: dict[str, Any]) -> dict[str, Any]:
         invoices = list(record.invoices.prefetch_related("lines").order_by("plan_index"))
         first = invoices[0] if invoices else None
         return _view(

@@ -8,6 +8,10 @@ between steps — creates nothing twice: Stripe replays a create it already ran.
 
 `read_back` fetches what Stripe holds for those ids and rebuilds the billing view, so that
 `diff_records(order_billing_view(order), read_back(ids))` names every field that differs.
+
+`StripeLedger` is the billing step's face of both (`BILLING_BACKEND=stripe`): the ids are
+kept as the record's `external_ids` JSON, with the record key every Stripe object of the
+record carries in its metadata (`record`), which is how a webhook finds the record again.
 """
 
 from __future__ import annotations
@@ -17,19 +21,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
+from django.contrib.auth.models import AbstractBaseUser
 
 from billing.canonical_order import CanonicalOrder, OrderLine
 from billing.ledger.stripe_client import idempotency_key, stripe_call, stripe_client
 from billing.ledger.stripe_mapping import (
     customer_params,
+    order_billing_view,
     product_id,
     product_params,
     schedule_params,
     stripe_billing_view,
 )
+from billing.models import BillingRecord
 from dealdesk.integrations.errors import IntegrationError
 
-__all__ = ["StripeIds", "create_in_stripe", "read_back"]
+__all__ = [
+    "StripeIds",
+    "StripeLedger",
+    "create_in_stripe",
+    "read_back",
+    "read_back_with_status",
+    "record_key",
+]
 
 LOOKUP_KEYS_PER_CALL = 10  # Stripe's limit on prices.list(lookup_keys=...)
 PAGE = 100
@@ -46,6 +60,43 @@ class StripeIds:
     schedules: tuple[str, ...] = ()
     subscriptions: tuple[str, ...] = ()  # of the schedules that had started when created
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "customer": self.customer,
+            "products": dict(self.products),
+            "schedules": list(self.schedules),
+            "subscriptions": list(self.subscriptions),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StripeIds:
+        return cls(
+            customer=data["customer"],
+            products=dict(data.get("products") or {}),
+            schedules=tuple(data.get("schedules") or ()),
+            subscriptions=tuple(data.get("subscriptions") or ()),
+        )
+
+
+def record_key(record: BillingRecord) -> str:
+    """The record's part of every idempotency key and its `record` metadata in Stripe."""
+    return f"record-{record.pk}"
+
+
+class StripeLedger:
+    def create(
+        self, record: BillingRecord, order: CanonicalOrder, *, actor: AbstractBaseUser
+    ) -> dict[str, Any]:
+        key = record_key(record)
+        ids = create_in_stripe(order, record_key=key)
+        return {"ledger": "stripe", "record_key": key, **ids.to_json()}
+
+    def expected(self, order: CanonicalOrder) -> dict[str, Any]:
+        return order_billing_view(order)
+
+    def read_back(self, record: BillingRecord, ids: dict[str, Any]) -> dict[str, Any]:
+        return read_back(StripeIds.from_json(ids))
+
 
 def create_in_stripe(order: CanonicalOrder, *, record_key: str) -> StripeIds:
     """Create `order` in Stripe (or find what an earlier call created); raises
@@ -53,8 +104,10 @@ def create_in_stripe(order: CanonicalOrder, *, record_key: str) -> StripeIds:
     client = stripe_client()
     customer = _customer(client, order, record_key)
     products = _products(client, order.lines)
+    made = _schedules_made(client, customer, record_key)
     schedules = [
-        _create(
+        made.get(params["metadata"]["part"])
+        or _create(
             "subscription_schedule_create",
             client.v1.subscription_schedules.create,
             params,
@@ -75,6 +128,12 @@ def create_in_stripe(order: CanonicalOrder, *, record_key: str) -> StripeIds:
 
 def read_back(ids: StripeIds) -> dict[str, Any]:
     """The billing view of what Stripe holds now for `ids` (stripe_mapping's shape)."""
+    return read_back_with_status(ids)[0]
+
+
+def read_back_with_status(ids: StripeIds) -> tuple[dict[str, Any], dict[str, str]]:
+    """`read_back`, and each schedule's status from the same reads (a schedule cancelled
+    by hand still holds its phases: only its status says it no longer bills)."""
     client = stripe_client()
     customer = stripe_call(
         "customer_get", lambda: client.v1.customers.retrieve(ids.customer)
@@ -98,12 +157,35 @@ def read_back(ids: StripeIds) -> dict[str, Any]:
             ),
         )
     )
-    return stripe_billing_view(
+    view = stripe_billing_view(
         customer=customer,
         schedules=schedules,
         skus={product: sku for sku, product in ids.products.items()},
         pending_invoice_items=pending,
     )
+    return view, {schedule["id"]: schedule["status"] for schedule in schedules}
+
+
+def _schedules_made(client: stripe.StripeClient, customer: str, record_key: str) -> dict[str, Any]:
+    """The record's schedules an earlier run made, by part ("2/10"): found by their
+    metadata, because Stripe forgets an idempotency key after 24 h and a retry later than
+    that (Finance's Retry of a billing exception) must not bill the contract twice."""
+    made: dict[str, Any] = {}
+    after: dict[str, str] = {}
+    while True:
+        page = stripe_call(
+            "subscription_schedule_list",
+            lambda after=after: client.v1.subscription_schedules.list(
+                {"customer": customer, "limit": PAGE, **after}
+            ),
+        )
+        for schedule in page.data:
+            metadata = schedule.metadata.to_dict() if schedule.metadata else {}
+            if metadata.get("record") == record_key and schedule.status != "canceled":
+                made.setdefault(metadata.get("part", ""), schedule)
+        if not page.has_more or not page.data:
+            return made
+        after = {"starting_after": page.data[-1].id}
 
 
 def _customer(client: stripe.StripeClient, order: CanonicalOrder, record_key: str) -> str:

@@ -3,7 +3,7 @@ local backend — into billing (the e-signature fixtures, without their stop at 
 
 import pytest
 
-from tests.esign.conftest import (  # noqa: F401
+from tests.esign.conftest import (
     _seal_and_mail,
     approve,
     approvers,
@@ -15,9 +15,24 @@ from tests.esign.conftest import (  # noqa: F401
     won_deal,
 )
 
+# What a test module outside this folder imports with `from tests.billing.conftest import *`.
+__all__ = [
+    "_seal_and_mail",
+    "approve",
+    "approvers",
+    "countersigner",
+    "issued_invoice",
+    "media_root",
+    "new_deal",
+    "out_for_signature",
+    "sign",
+    "signed_deal",
+    "won_deal",
+]
+
 
 @pytest.fixture
-def signed_deal(out_for_signature, sign):  # noqa: F811
+def signed_deal(out_for_signature, sign):
     """signed_deal(**fields) → a deal every party signed; the pipeline runs on into billing."""
 
     def make(**fields):
@@ -28,5 +43,19 @@ def signed_deal(out_for_signature, sign):  # noqa: F811
             sign(signer)
         deal.refresh_from_db()
         return deal
+
+    return make
+
+
+@pytest.fixture
+def issued_invoice(signed_deal):
+    """issued_invoice(**fields) → the first invoice of a deal billed on the local ledger, issued
+    and mailed (the deal is `invoiced`)."""
+
+    def make(**fields):
+        from billing.models import Invoice
+
+        deal = signed_deal(**fields)
+        return Invoice.objects.select_related("deal", "record").get(deal=deal, plan_index=1)
 
     return make

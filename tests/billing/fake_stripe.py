@@ -7,10 +7,12 @@ in the objects' 2026 shapes (`cus_`, `prod_`, `price_`, `sub_sched_`, `sub_`, `s
 status Stripe uses, `Authorization: Bearer` checked, unknown parameters refused
 (`parameter_unknown`: how the API refuses the removed `phases[].iterations`).
 
-Resources: customers (create, retrieve, update, list by email, search by metadata/email),
-products, prices (lookup keys, `transfer_lookup_key`, `unit_amount_decimal` ≤ 12 decimals),
-subscription schedules (phases by `duration` or `end_date`, ≤ 20 items a phase, ≤ 20
-`add_invoice_items`; a schedule that has started creates its subscription and that
+Resources: charges (one per invoice paid through Stripe), refunds (create, list by charge),
+disputes (`dispute(charge_id)`), customers (create, retrieve, update, list by email, search
+by metadata/email, lagging `search_lag_seconds` behind writes), products, prices (lookup
+keys, `transfer_lookup_key`, `unit_amount_decimal` ≤ 12 decimals),
+subscription schedules (listed by customer; phases by `duration` or `end_date`, ≤ 20 items
+and ≤ 20 `add_invoice_items` a phase; a schedule that has started creates its subscription and that
 subscription's first invoice, a draft that finalizes itself an hour later), subscriptions,
 invoice items (pending until an invoice takes them), invoices (created with
 `pending_invoice_items_behavior`, ≤ 4 custom fields; finalize, send, pay, void,
@@ -23,8 +25,9 @@ Stripe's rules mirrored: a POST's `Idempotency-Key` seen in the last 24 h (fake 
 replays the first answer byte for byte (a request refused before it ran is not kept), the
 same key with another request → 400 `idempotency_error`.
 
-Test controls: `fail_next(n, status, should_retry=, applied=, path=)` (`applied`: the work
-is done, the answer is lost; `path`: only calls to that path fail), `rate_limit_next(n, retry_after=)`, `decline_next_payment()`,
+Test controls: `fail_next(n, status, should_retry=, applied=, path=, after=)` (`applied`: the
+work is done, the answer is lost; `path`: only calls to that path fail; `after`: that many
+pass first), `rate_limit_next(n, retry_after=)`, `decline_next_payment()`, `dispute(charge)`,
 `advance_clock(seconds)`, `webhook(event_id, secret=, timestamp=)` → (body, headers) signed
 as Stripe signs a delivery, `created` (objects created, by type) and `requests` (the log).
 """
@@ -243,6 +246,7 @@ class _Failure:
     applied: bool
     retry_after: float | None = None
     path: str | None = None  # only a request to this path (a regex) fails; None: any
+    after: int = 0  # this many matching requests pass before it fails
 
 
 class FakeStripe:
@@ -258,10 +262,19 @@ class FakeStripe:
         self.invoices: dict[str, dict] = {}
         self.invoice_lines: dict[str, list[dict]] = {}
         self.invoice_payments: dict[str, dict] = {}
+        self.charges: dict[str, dict] = {}
+        self.refunds: dict[str, dict] = {}
+        self.disputes: dict[str, dict] = {}
         self.events: list[dict] = []
         self.created: Counter[str] = Counter()  # objects created, by object type
+        # Stripe's search lags behind writes by up to a minute: set it to see that lag.
+        self.search_lag_seconds = 0
         self.requests: list[dict] = []  # method, path, idempotency_key, stripe_version, params
         self.crashes: list[str] = []  # the fake's own bugs, answered as 500 api_error
+        # The fake's own cost, for benchmarks: CPU seconds its server threads spent answering
+        # (it shares the CPU with the code under test), and how many requests that was.
+        self.served = 0
+        self.served_cpu_seconds = 0.0
         self._kept: dict[str, _Kept] = {}
         self._failures: list[_Failure] = []
         self._declines: list[str] = []
@@ -303,12 +316,17 @@ class FakeStripe:
         should_retry: bool | None = None,
         applied: bool = False,
         path: str | None = None,
+        after: int = 0,
     ) -> None:
         """Answer the next n API calls with `status` (and `Stripe-Should-Retry` when given);
         `applied`: do the work first, then fail, as when the answer is lost on its way;
-        `path`: only calls to this path (a regex, e.g. "/v1/subscription_schedules") fail."""
+        `path`: only calls to this path (a regex, e.g. "/v1/subscription_schedules") fail;
+        `after`: let this many of those calls pass first."""
         with self._lock:
-            self._failures += [_Failure(status, should_retry, applied, path=path)] * n
+            self._failures += [
+                _Failure(status, should_retry, applied, path=path, after=after if i == 0 else 0)
+                for i in range(n)
+            ]
 
     def rate_limit_next(self, n: int = 1, *, retry_after: float = 1) -> None:
         with self._lock:
@@ -319,6 +337,31 @@ class FakeStripe:
         `invoice.payment_failed`."""
         with self._lock:
             self._declines.append(code)
+
+    def dispute(self, charge_id: str, *, amount: int | None = None) -> dict:
+        """The customer's bank disputes a charge (all of it unless `amount`):
+        `charge.dispute.created`, as when a cardholder contests it."""
+        with self._lock:
+            charge = self._get(self.charges, charge_id, "charge")
+            dispute = self._new(
+                self.disputes,
+                "du",
+                {
+                    "object": "dispute",
+                    "amount": charge["amount"] if amount is None else amount,
+                    "charge": charge["id"],
+                    "created": self.now(),
+                    "currency": charge["currency"],
+                    "livemode": False,
+                    "metadata": {},
+                    "payment_intent": charge["payment_intent"],
+                    "reason": "fraudulent",
+                    "status": "needs_response",
+                },
+            )
+            charge["disputed"] = True
+            self._emit("charge.dispute.created", dispute)
+            return dispute
 
     def event(self, event_id: str) -> dict:
         return next(e for e in self.events if e["id"] == event_id)
@@ -369,6 +412,9 @@ class FakeStripe:
     def _next_failure(self, path: str) -> _Failure | None:
         for n, failure in enumerate(self._failures):
             if failure.path is None or re.fullmatch(failure.path, path):
+                if failure.after:
+                    failure.after -= 1
+                    return None
                 return self._failures.pop(n)
         return None
 
@@ -470,6 +516,7 @@ class FakeStripe:
             ("GET", r"/v1/prices", self._price_list),
             ("GET", r"/v1/prices/(price_\w+)", self._price_retrieve),
             ("POST", r"/v1/subscription_schedules", self._schedule_create),
+            ("GET", r"/v1/subscription_schedules", self._schedule_list),
             ("GET", r"/v1/subscription_schedules/(sub_sched_\w+)", self._schedule_retrieve),
             ("POST", r"/v1/subscription_schedules/(sub_sched_\w+)/cancel", self._schedule_cancel),
             ("GET", r"/v1/subscriptions", self._subscription_list),
@@ -492,6 +539,11 @@ class FakeStripe:
             ),
             ("GET", r"/v1/invoice_payments", self._invoice_payment_list),
             ("GET", r"/v1/invoice_payments/(inpay_\w+)", self._invoice_payment_retrieve),
+            ("GET", r"/v1/charges/(ch_\w+)", self._charge_retrieve),
+            ("POST", r"/v1/refunds", self._refund_create),
+            ("GET", r"/v1/refunds", self._refund_list),
+            ("GET", r"/v1/refunds/(re_\w+)", self._refund_retrieve),
+            ("GET", r"/v1/disputes/(du_\w+)", self._dispute_retrieve),
             ("GET", r"/v1/events", self._event_list),
             ("GET", r"/v1/events/(evt_\w+)", self._event_retrieve),
         ]
@@ -667,7 +719,8 @@ class FakeStripe:
         _only(params, {"query", "limit", "page"})
         query = _required(params, "query")
         clause = re.compile(r"\s*(metadata\['([^']+)'\]|email):'([^']*)'\s*")
-        found = list(self.customers.values())
+        indexed = self.now() - self.search_lag_seconds
+        found = [c for c in self.customers.values() if c["created"] <= indexed]
         for part in re.split(r"\s+AND\s+", query):
             match = clause.fullmatch(part)
             if match is None:
@@ -1255,6 +1308,14 @@ class FakeStripe:
         self._emit("invoice.created", self._invoice_json(invoice))
         return invoice
 
+    def _schedule_list(self, params: dict) -> dict:
+        _only(params, {"customer", "limit", "starting_after", "ending_before", "created"})
+        found = list(self.schedules.values())
+        if "customer" in params:
+            found = [s for s in found if s["customer"] == params["customer"]]
+        found = self._created_filter(found, params.get("created"))
+        return self._page(found, params, "/v1/subscription_schedules")
+
     def _schedule_retrieve(self, params: dict, schedule_id: str) -> dict:
         return self._get(self.schedules, schedule_id, "subscription schedule")
 
@@ -1829,7 +1890,9 @@ class FakeStripe:
         now = self.now()
         amount = invoice["amount_remaining"]
         payment = {"type": "payment_intent", "payment_intent": self._id("pi")}
-        if out_of_band:
+        if not out_of_band:  # paid through Stripe: the money moved as a charge
+            self._charge_new(invoice, payment["payment_intent"], amount)
+        else:
             payment = {"type": "payment_record", "payment_record": self._id("pr")}
             invoice["amount_paid_off_stripe"] += amount
         invoice_payment = self._new(
@@ -1907,12 +1970,104 @@ class FakeStripe:
     # --- invoice payments and events ----------------------------------------------------
 
     def _invoice_payment_list(self, params: dict) -> dict:
-        _only(params, {"invoice", "status", "limit", "starting_after", "ending_before"})
+        _only(params, {"invoice", "payment", "status", "limit", "starting_after", "ending_before"})
         found = list(self.invoice_payments.values())
         for field in ("invoice", "status"):
             if field in params:
                 found = [p for p in found if p[field] == params[field]]
+        if "payment" in params:  # payment[type]=payment_intent&payment[payment_intent]=pi_...
+            wanted = params["payment"]
+            if not isinstance(wanted, dict) or "type" not in wanted:
+                raise _invalid("payment needs a type.", "payment[type]")
+            found = [
+                p
+                for p in found
+                if all(p["payment"].get(key) == value for key, value in wanted.items())
+            ]
         return self._page(found, params, "/v1/invoice_payments")
+
+    # --- charges, refunds and disputes --------------------------------------------------
+
+    def _charge_new(self, invoice: dict, payment_intent: str, amount: int) -> dict:
+        charge = self._new(
+            self.charges,
+            "ch",
+            {
+                "object": "charge",
+                "amount": amount,
+                "amount_captured": amount,
+                "amount_refunded": 0,
+                "captured": True,
+                "created": self.now(),
+                "currency": invoice["currency"],
+                "customer": invoice["customer"],
+                "disputed": False,
+                "livemode": False,
+                "metadata": {},
+                "paid": True,
+                "payment_intent": payment_intent,
+                "refunded": False,
+                "status": "succeeded",
+            },
+        )
+        self._emit("charge.succeeded", charge)
+        return charge
+
+    def _charge_retrieve(self, params: dict, charge_id: str) -> dict:
+        return self._get(self.charges, charge_id, "charge")
+
+    def _refund_create(self, params: dict) -> dict:
+        _only(params, {"charge", "payment_intent", "amount", "reason", "metadata"})
+        if "charge" in params:
+            charge = self._get(self.charges, params["charge"], "charge", "charge")
+        else:
+            intent = _required(params, "payment_intent")
+            charge = next((c for c in self.charges.values() if c["payment_intent"] == intent), None)
+            if charge is None:
+                raise _error(404, f"No such payment_intent: '{intent}'", code="resource_missing")
+        left = charge["amount"] - charge["amount_refunded"]
+        amount = _int(params.get("amount", left), "amount", minimum=1)
+        if amount > left:
+            raise _invalid(
+                f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
+                "amount",
+                "amount_too_large",
+            )
+        refund = self._new(
+            self.refunds,
+            "re",
+            {
+                "object": "refund",
+                "amount": amount,
+                "charge": charge["id"],
+                "created": self.now(),
+                "currency": charge["currency"],
+                "metadata": _metadata(params.get("metadata")),
+                "payment_intent": charge["payment_intent"],
+                "reason": params.get("reason"),
+                "status": "succeeded",
+            },
+        )
+        previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        self._emit("refund.created", refund)
+        self._emit("charge.refunded", charge, previous)
+        return refund
+
+    def _refund_list(self, params: dict) -> dict:
+        _only(params, {"charge", "payment_intent", "limit", "starting_after", "ending_before"})
+        found = list(self.refunds.values())
+        for field in ("charge", "payment_intent"):
+            if field in params:
+                found = [r for r in found if r[field] == params[field]]
+        return self._page(found, params, "/v1/refunds")
+
+    def _refund_retrieve(self, params: dict, refund_id: str) -> dict:
+        return self._get(self.refunds, refund_id, "refund")
+
+    def _dispute_retrieve(self, params: dict, dispute_id: str) -> dict:
+        return self._get(self.disputes, dispute_id, "dispute")
 
     def _invoice_payment_retrieve(self, params: dict, payment_id: str) -> dict:
         return self._get(self.invoice_payments, payment_id, "invoice payment")
@@ -1952,6 +2107,15 @@ class FakeStripe:
                 pass
 
             def _serve(self, method: str) -> None:
+                began = time.thread_time()
+                try:
+                    self._answer(method)
+                finally:
+                    with fake._lock:
+                        fake.served += 1
+                        fake.served_cpu_seconds += time.thread_time() - began
+
+            def _answer(self, method: str) -> None:
                 url = urlparse(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with fake._lock:

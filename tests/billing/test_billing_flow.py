@@ -162,7 +162,7 @@ def test_the_deal_page_shows_billing_and_finance_downloads_the_invoice(
     response = client.get(f"/billing/invoices/{invoice.pk}/pdf/")
     assert b"".join(response.streaming_content) == invoice.pdf.read()
     Invoice.objects.filter(pk=invoice.pk).update(pdf_sha256="0" * 64)  # not what was sent
-    assert client.get(f"/billing/invoices/{invoice.pk}/pdf/").status_code == 404
+    assert client.get(f"/billing/invoices/{invoice.pk}/pdf/").status_code == 409
     client.force_login(make_user("Sales"))
     assert client.get(f"/billing/invoices/{invoice.pk}/pdf/").status_code == 403
 
@@ -193,10 +193,10 @@ def test_finance_bills_again_from_the_deal_page(
     assert deal.state == "invoiced"
 
 
-def test_a_billing_backend_not_wired_yet_is_refused_by_the_checks(settings):
+def test_an_unknown_billing_backend_is_refused_by_the_checks(settings):
     from billing.checks import check_billing_backend
 
     assert check_billing_backend(None) == []
-    settings.BILLING_BACKEND = "stripe"
+    settings.BILLING_BACKEND = "nope"
     (error,) = check_billing_backend(None)
     assert error.id == "billing.E001"

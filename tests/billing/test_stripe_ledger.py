@@ -202,9 +202,10 @@ def test_a_lost_answer_is_replayed_by_the_retry_with_the_same_ids(fake, path):
     assert list(fake.schedules) == list(ids.schedules)
 
 
-def test_a_schedule_create_retried_is_replayed_by_stripe(fake):
+def test_a_schedule_a_lost_answer_made_is_found_again_not_posted_twice(fake):
     order = order_of()
-    fake.fail_next(1, 500, applied=True, path="/v1/subscription_schedules")
+    # The list of schedules already made passes; the create after it loses its answer.
+    fake.fail_next(1, 500, applied=True, path="/v1/subscription_schedules", after=1)
     with pytest.raises(IntegrationError):
         create_in_stripe(order, record_key="record-1")
     [schedule_id] = fake.schedules
@@ -217,8 +218,32 @@ def test_a_schedule_create_retried_is_replayed_by_stripe(fake):
         for r in fake.requests
         if r["method"] == "POST" and r["path"] == "/v1/subscription_schedules"
     ]
-    assert {r["idempotency_key"] for r in schedule_posts} == {"record-1:schedule:1"}
-    assert len(schedule_posts) == 2
+    assert [r["idempotency_key"] for r in schedule_posts] == ["record-1:schedule:1"]
+
+
+def test_a_retry_after_stripe_forgot_the_key_still_finds_the_schedule(fake):
+    order = order_of()
+    first = create_in_stripe(order, record_key="record-1")
+    fake.advance_clock(25 * 3600)  # idempotency keys are kept for 24 h
+
+    again = create_in_stripe(order, record_key="record-1")
+
+    assert again.schedules == first.schedules
+    assert len(fake.schedules) == 1
+
+
+def test_a_customer_create_retried_before_search_sees_it_is_replayed_by_stripe(fake):
+    order = order_of()
+    fake.search_lag_seconds = 60
+    fake.fail_next(1, 500, applied=True, path="/v1/customers")
+    with pytest.raises(IntegrationError):
+        create_in_stripe(order, record_key="record-1")
+
+    ids = create_in_stripe(order, record_key="record-1")
+
+    assert list(fake.customers) == [ids.customer]
+    posts = [r for r in fake.requests if r["method"] == "POST" and r["path"] == "/v1/customers"]
+    assert [r["idempotency_key"] for r in posts] == ["record-1:customer"] * 2
 
 
 def test_a_second_deal_of_the_account_bills_on_its_customer(fake):

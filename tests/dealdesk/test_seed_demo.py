@@ -77,6 +77,28 @@ def test_seed_demo_builds_a_realistic_company_and_a_second_run_changes_nothing(
     assert _row_counts() == before
 
 
+def _assert_billing_demo() -> None:
+    """Signed deals billed on the local ledger in every state Finance works with."""
+    from django.conf import settings
+
+    from billing.models import ARItem, BillingRecord
+
+    states = list(Deal.objects.values_list("state", flat=True))
+    assert (states.count("billing"), states.count("invoiced"), states.count("paid")) == (1, 2, 1)
+    for deal in Deal.objects.filter(state__in=["invoiced", "paid"]):
+        first = deal.invoices.get(plan_index=1)  # issued, drawn and mailed
+        assert first.state == ("paid" if deal.state == "paid" else "issued")
+        assert first.pdf_sha256
+    paid = BillingRecord.objects.get(deal__state="paid")
+    assert paid.days_to_first_payment is not None
+    (partial,) = ARItem.objects.all()
+    assert (partial.reason, partial.state, partial.deal.state) == ("partial", "open", "invoiced")
+    (stopped,) = BillingRecord.objects.filter(state="exception")
+    assert "net 120" in stopped.problems[0]
+    statement = (settings.VAR_DIR / "demo" / "bank-statement.csv").read_text()
+    assert partial.invoice.number in statement
+
+
 def _assert_signature_demo(out: str) -> None:
     """Deals out for signature with working links among what `make run` prints, and signed
     deals whose executed PDFs verify."""
@@ -85,15 +107,10 @@ def _assert_signature_demo(out: str) -> None:
     from contracts.esign.tokens import signer_for_token
 
     assert Deal.objects.filter(state="out_for_signature").count() == 2
-    signed = list(
-        Deal.objects.filter(state__in=["signed", "invoiced"]).values_list("crm_id", flat=True)
-    )
-    assert len(signed) == 2
-    # One of them billed on the local ledger: its first invoice issued, drawn and mailed.
-    invoiced = Deal.objects.get(state="invoiced")
-    first = invoiced.invoices.get(plan_index=1)
-    assert first.state == "issued"
-    assert first.pdf_sha256
+    past_signature = ["signed", "billing", "invoiced", "paid"]
+    signed = list(Deal.objects.filter(state__in=past_signature).values_list("crm_id", flat=True))
+    assert len(signed) == 6
+    _assert_billing_demo()
     for crm_id in signed:
         verified = StringIO()
         call_command("verify_executed", crm_id, stdout=verified)  # raises if it fails

@@ -5,18 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from billing.models import Invoice
-from tests.billing.conftest import signed_deal  # noqa: F401
-from tests.esign.conftest import (  # noqa: F401
-    _seal_and_mail,
-    approve,
-    approvers,
-    countersigner,
-    media_root,
-    new_deal,
-    out_for_signature,
-    sign,
-    won_deal,
-)
+from tests.billing.conftest import *  # noqa: F403 - the billing fixtures
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +17,7 @@ def test_finance_sees_the_billing_card_and_downloads_the_invoice(
     login,
     screenshot,
     make_user,
-    signed_deal,  # noqa: F811
+    signed_deal,
     width,
 ):
     deal = signed_deal()

@@ -20,6 +20,7 @@ from django.db import transaction
 from approvals import services as approval_services
 from approvals.models import ApprovalRequest
 from billing import services as billing_services
+from billing.demo import PAID_SHARE, pay_for_demo, write_demo_statement
 from billing.invoice_delivery import invoice_deliver
 from billing.models import Invoice
 from contracts import services as contract_services
@@ -238,6 +239,13 @@ ACCOUNTS = [
     ),
 ]
 
+# The European customers' VAT ids (made up): their invoices must carry them.
+DEMO_TAX_IDS = {
+    "001A000004": "GB123456789",
+    "001A000005": "DE811907980",
+    "001A000006": "NO916813701MVA",
+}
+
 PLAIN_NOTES = [
     "Great call with their CFO, competitor is Acme Suite, standard paper.",
     "Champion is the VP Ops. Signed off on standard order form, no redlines.",
@@ -268,6 +276,16 @@ WAITING_ON = {
     "waiting_executive": {"discount_pct": Decimal(25)},
 }
 
+# Signed demo deals whose terms decide how billing goes: the first invoice a month away,
+# payment terms beyond Finance's policy (BILLING_MAX_PAYMENT_TERMS: a billing exception), or
+# billing from signature (not at a go-live the demo has no date for).
+BILLING_TERMS = {
+    "billing": {"notes": "Billing starts 30 days after signature. Standard paper otherwise."},
+    "billing_exception": {"payment_terms": 120, "notes": "Net 120 agreed with their treasury."},
+    "paid": {"notes": "Standard paper; their AP pays by wire on receipt."},
+    "partially_paid": {"notes": "PO required (PO-7730) on all invoices. Pay by wire."},
+}
+
 WAITING_GROUP = {"waiting_finance": Role.FINANCE, "waiting_executive": Role.EXECUTIVE}
 
 # (target state, how many) — 40 deals across the pipeline.
@@ -280,16 +298,20 @@ STATE_PLAN = [
     ("in_review", 1),
     ("waiting_finance", 1),
     ("in_review", 2),
-    # Billing and payment come with their own services (and demo deals) later; until then
-    # the demo's deals past review wait at approved or go through e-signature. The deals
-    # sent for signature are ones whose contract Legal approved (their terms asked for it),
-    # so each signs a version in the approved state, the one a contract is executed from.
-    ("approved", 11),
+    # The deals sent for signature are ones whose contract Legal approved (their terms asked
+    # for it), so each signs a version in the approved state, the one a contract is executed
+    # from. Past signature: billed (first invoice 30 days on), invoiced, paid in full and in
+    # part (an AR item), and one Finance must look at (payment terms beyond policy).
+    ("approved", 8),
+    ("partially_paid", 1),
+    ("billing_exception", 1),
+    ("approved", 1),
     ("out_for_signature", 1),
     ("countersigning", 1),
     ("approved", 1),
     ("signed", 1),
-    ("approved", 2),
+    ("billing", 1),
+    ("paid", 1),
     ("invoiced", 1),
     ("changes_requested", 3),
     ("cancelled", 3),
@@ -312,7 +334,11 @@ class Command(BaseCommand):
         accounts = self._accounts()
         seed_signing_authorities(users)
         created = self._deals(users, products, accounts)
+        statement = write_demo_statement(settings.VAR_DIR / "demo" / "bank-statement.csv")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new deals)."))
+        self.stdout.write(
+            f"A bank statement for Finance to import (Billing → Bank imports): {statement}"
+        )
         self.stdout.write("The demo users: manage.py demo_users")
 
     def _users(self) -> dict[str, object]:
@@ -372,6 +398,7 @@ class Command(BaseCommand):
                     "billing_postal_code": zip_,
                     "billing_country": country,
                     "billing_email": f"ap@{crm_id.lower()}.example",
+                    "tax_id": DEMO_TAX_IDS.get(crm_id, ""),
                     "currency": currency,
                     "msa_reference": msa,
                 },
@@ -453,6 +480,9 @@ class Command(BaseCommand):
             lines[0] = dataclasses.replace(lines[0], discount_pct=waiting["discount_pct"])
             notes = waiting.get("notes", notes)
             payment_terms = waiting.get("payment_terms", payment_terms)
+        if billing := BILLING_TERMS.get(target):
+            notes = billing.get("notes", notes)
+            payment_terms = billing.get("payment_terms", payment_terms)
         crm_amount = sum(
             (
                 (line.list_unit_price or line.product.list_price)
@@ -518,15 +548,17 @@ class Command(BaseCommand):
             self._grant_approvals(deal, users, bot, waiting_on=WAITING_GROUP.get(target))
         if target in SIGNATURES_GIVEN:
             sign_for_demo(deal, signatures=SIGNATURES_GIVEN[target], bot=bot)
-        if target == "invoiced":
+        if target in BILLED:
             # Billed on the local ledger as the pipeline would: its first invoice issued,
-            # drawn and mailed (later ones wait for their day).
+            # drawn and mailed when its day has come (later ones wait for theirs).
             billing_services.billing_start(deal_id=deal.pk, actor=bot)
             billing_services.invoices_issue_for_deal(deal_id=deal.pk, actor=bot)
             for pk in Invoice.objects.filter(deal=deal, state="issued").values_list(
                 "pk", flat=True
             ):
                 invoice_deliver(invoice_id=pk, actor=bot)
+        if share := PAID_SHARE.get(target):
+            pay_for_demo(deal, share, finance=users["fran.finance"])
 
     def _grant_approvals(self, deal: Deal, users, bot, *, waiting_on: str | None = None) -> None:
         """Each open request approved by the demo user of its group, step after step, but
@@ -570,7 +602,18 @@ def seed_signing_authorities(users: dict) -> None:
 
 # Demo deals sent for signature on the local backend: how many of their signers (customer
 # first, then our countersigner) have signed. Two signatures: signed, executed PDF sealed.
-SIGNATURES_GIVEN = {"out_for_signature": 0, "countersigning": 1, "signed": 2, "invoiced": 2}
+SIGNATURES_GIVEN = {
+    "out_for_signature": 0,
+    "countersigning": 1,
+    "signed": 2,
+    "billing": 2,
+    "billing_exception": 2,
+    "invoiced": 2,
+    "paid": 2,
+    "partially_paid": 2,
+}
+# Signed demo deals the pipeline bills (the held pipeline would have on Deal:signed).
+BILLED = {"billing", "billing_exception", "invoiced", "paid", "partially_paid"}
 DEMO_SIGNER_IP = "192.0.2.10"  # TEST-NET-1: an address that is no one's
 DEMO_SIGNER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Dealdesk demo"
 
