@@ -112,8 +112,12 @@ class Action(StrEnum):
     AR_ITEM_CHASED = "ar_item.chased"
     AR_ITEM_WRITE_OFF_REQUESTED = "ar_item.write_off_requested"
     AR_ITEM_WRITE_OFF_REJECTED = "ar_item.write_off_rejected"
+    AR_ITEM_WRITE_OFF_APPROVED = "ar_item.write_off_approved"  # by the second Finance user
     AR_ITEM_RESOLVED = "ar_item.resolved"
     CREDIT_NOTE_ISSUED = "credit_note.issued"
+    CREDIT_NOTE_DOCUMENT_GENERATED = "credit_note.document_generated"
+    CREDIT_NOTE_SENT = "credit_note.sent"
+    CREDIT_NOTE_FILE_TAMPERED = "credit_note.file_tampered"
     REFUND_ISSUED = "refund.issued"
     WRITE_OFF_TOLERANCE_SET = "write_off_tolerance.set"
     # Access (who holds which role or permission: the access review reads these)
@@ -127,6 +131,13 @@ class Action(StrEnum):
     WEBHOOK_EVENT_RETRIED = "webhook_event.retried"
     # Security (dealdesk.security)
     USER_TWO_FACTOR_ENABLED = "user.two_factor_enabled"
+    # Evidence for auditors (audit/evidence): packs exported, with their deals and SHA-256
+    AUDIT_EVIDENCE_EXPORTED = "audit_event.exported"
+    # The exception inbox (inbox/): who took a waiting item, who wants no daily digest
+    INBOX_ASSIGNED = "inbox_assignment.assigned"
+    INBOX_UNASSIGNED = "inbox_assignment.unassigned"
+    INBOX_DIGEST_OPTED_OUT = "inbox_preference.opted_out"
+    INBOX_DIGEST_OPTED_IN = "inbox_preference.opted_in"
 
 
 # Names written before the enum, as they stand in the chain → the action they mean now.
@@ -235,14 +246,23 @@ _LABELS: dict[Action, str] = {
     Action.AR_ITEM_CHASED: "Customer reminded to pay",
     Action.AR_ITEM_WRITE_OFF_REQUESTED: "Write-off awaiting a second approver",
     Action.AR_ITEM_WRITE_OFF_REJECTED: "Write-off refused",
+    Action.AR_ITEM_WRITE_OFF_APPROVED: "Write-off approved by a second Finance user",
     Action.AR_ITEM_RESOLVED: "Receivable resolved",
     Action.CREDIT_NOTE_ISSUED: "Credit note issued",
+    Action.CREDIT_NOTE_DOCUMENT_GENERATED: "Credit note PDF drawn",
+    Action.CREDIT_NOTE_SENT: "Credit note e-mailed to the billing contact",
+    Action.CREDIT_NOTE_FILE_TAMPERED: "Credit note PDF altered on disk: not served",
     Action.REFUND_ISSUED: "Refund issued",
     Action.WRITE_OFF_TOLERANCE_SET: "Write-off tolerance set",
     Action.USER_GROUPS_CHANGED: "Roles changed",
     Action.USER_TWO_FACTOR_ENABLED: "Two-factor sign-in set up",
     Action.OUTBOX_MESSAGE_DEAD_LETTERED: "Pipeline step dead-lettered",
     Action.OUTBOX_MESSAGE_RETRIED: "Pipeline step retried",
+    Action.AUDIT_EVIDENCE_EXPORTED: "Evidence pack exported for auditors",
+    Action.INBOX_ASSIGNED: "Inbox item assigned",
+    Action.INBOX_UNASSIGNED: "Inbox item handed back",
+    Action.INBOX_DIGEST_OPTED_OUT: "Daily inbox digest turned off",
+    Action.INBOX_DIGEST_OPTED_IN: "Daily inbox digest turned on",
 }
 
 

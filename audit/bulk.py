@@ -1,31 +1,176 @@
-"""PostgreSQL COPY into a model's table: the bulk insert for very many rows.
+"""Rows written in bulk below the ORM: the one place for tens of thousands of new or changed
+rows (a statement's payments and their history rows, the audit chain's bulk append, a CRM
+sync's pages).
 
-Django's bulk_create binds every value through the field's get_db_prep_save in Python; COPY
-lets psycopg adapt plain Python values (str, int, Decimal, date, datetime) in C, several
-times faster for tens of thousands of rows. No save(), no signals, no pre_save: the caller
-gives every column its final value.
+Django's bulk_create and bulk_update build an expression per value (bulk_update a CASE per
+row and field) and bind every value through its field's get_db_prep_save in Python, which
+was most of a statement's commit time. Here PostgreSQL takes new rows by COPY, adapting
+plain Python values (str, int, Decimal, date, datetime) in C; SQLite takes multi-row INSERTs
+with plain values bound as they are; changed rows are one UPDATE ... FROM (VALUES ...) per
+batch on both. No save(), no signals, no pre_save: the caller gives every column its final
+value (auto_now fields too).
 """
 
+import datetime
+import functools
 import json
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 
 from django.db import connection, models
+
+_SQLITE_PARAMS = 30_000  # SQLite ≥ 3.32 allows 32,766 bound values a statement
+_PG_PARAMS = 60_000  # PostgreSQL allows 65,535
+# Values each driver takes as they are (Django registers SQLite's adapters for Decimal and
+# date, the same text its fields would make): the fields' own preparation is most of an
+# insert's cost. A datetime goes to SQLite as naive UTC, as the field stores it.
+_SQLITE_AS_IS = frozenset((str, int, bool, type(None), Decimal, datetime.date))
+_PG_AS_IS = _SQLITE_AS_IS | {datetime.datetime}
+_COPY_AS_IS = _PG_AS_IS | {dict, list}
+
+
+def insert_rows(
+    model: type[models.Model], fields: Sequence[models.Field], rows: list[Sequence], *, ids: bool
+) -> list[int]:
+    """Insert `rows` (values of `fields`, the primary key left out); with `ids`, the new
+    rows' primary keys, in order."""
+    if not rows:
+        return []
+    with connection.wrap_database_errors:  # IntegrityError whichever way it is raised
+        if connection.vendor == "postgresql":
+            new_ids = next_ids(model, len(rows)) if ids else []
+            if ids:
+                fields = [model._meta.pk, *fields]
+                rows = [[pk, *row] for pk, row in zip(new_ids, rows, strict=True)]
+            plan = [(f, _COPY_AS_IS, {}) for f in fields]  # copy_rows encodes JSON itself
+            copy_rows(model, fields, [_prepared(plan, row) for row in rows])
+            return new_ids
+        return _sqlite_insert(model, fields, rows, ids)
+
+
+def _sqlite_insert(model, fields, rows: list[Sequence], ids: bool) -> list[int]:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    returning = f" RETURNING {quote(model._meta.pk.column)}" if ids else ""
+    new_ids: list[int] = []
+    plan = _plan(fields, _SQLITE_AS_IS)
+    per_statement = max(1, _SQLITE_PARAMS // len(fields))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            params = [v for row in batch for v in _prepared(plan, row)]
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
+                + ", ".join([one] * len(batch))
+                + returning,
+                params,
+            )
+            if ids:  # RETURNING gives the rows in the order of VALUES, as bulk_create relies on
+                new_ids.extend(pk for (pk,) in cursor.fetchall())
+    return new_ids
+
+
+def update_rows(
+    model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[models.Field]
+) -> None:
+    """Write `fields` of saved `objs` (one statement per batch, matched on the primary key)."""
+    if not objs or not fields:
+        return
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    columns = [pk, *fields]
+    if connection.vendor == "postgresql":
+        # VALUES' columns are typed from their values: cast them to the table's types.
+        one = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns) + ")"
+        limit, plan = _PG_PARAMS, _plan(columns, _PG_AS_IS)
+    else:
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        limit, plan = _SQLITE_PARAMS, _plan(columns, _SQLITE_AS_IS)
+    table = quote(model._meta.db_table)
+    # VALUES names its columns column1, column2, ... on both databases.
+    assignments = ", ".join(f"{quote(f.column)} = v.column{i}" for i, f in enumerate(fields, 2))
+    values_of = operator.attrgetter(*(f.attname for f in columns))  # pk and ≥ 1 field
+    per_statement = max(1, limit // len(columns))
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), per_statement):
+            batch = objs[start : start + per_statement]
+            params = [v for obj in batch for v in _prepared(plan, values_of(obj))]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES "  # noqa: S608
+                + ", ".join([one] * len(batch))
+                + f") AS v WHERE {table}.{quote(pk.column)} = v.column1",
+                params,
+            )
+
+
+def _plan(fields: Sequence[models.Field], types: frozenset) -> list[tuple]:
+    """Per column: the field, the value types bound as they are (none for JSON: a str is a
+    JSON string, encoded too) and the converters of other types, learnt as they come."""
+    return [(f, frozenset() if isinstance(f, models.JSONField) else types, {}) for f in fields]
+
+
+def _prepared(plan: list[tuple], row: Sequence) -> list:
+    return [
+        value
+        if type(value) in types
+        else (converters.get(type(value)) or _learn(field, converters, type(value)))(value)
+        for (field, types, converters), value in zip(plan, row, strict=True)
+    ]
+
+
+def _learn(field: models.Field, converters: dict, kind: type) -> Callable:
+    converters[kind] = converter = _converter(field, kind)
+    return converter
+
+
+def _converter(field: models.Field, kind: type) -> Callable:
+    """How a value of `kind` goes to `field`'s column."""
+    sqlite = connection.vendor != "postgresql"
+    if isinstance(field, models.JSONField) and sqlite and kind in (dict, list):
+        return _json_encoder(field.encoder).encode  # as the field encodes it
+    if isinstance(field, models.DateTimeField) and sqlite and kind is datetime.datetime:
+        return functools.partial(_sqlite_datetime, field)
+    if issubclass(kind, str) and not isinstance(field, models.JSONField):
+        return str  # a TextChoices member
+    return functools.partial(field.get_db_prep_save, connection=connection)
+
+
+def _sqlite_datetime(field: models.DateTimeField, value: datetime.datetime):
+    if value.tzinfo is datetime.UTC:
+        # What the field stores (naive in the connection's zone, UTC: no database sets
+        # TIME_ZONE), without its per-value checks.
+        return value.replace(tzinfo=None)
+    return field.get_db_prep_save(value, connection)
+
+
+@functools.cache
+def _json_encoder(cls: type[json.JSONEncoder] | None) -> json.JSONEncoder:
+    # json.dumps(cls=...) builds a new encoder on every call; the output is the same.
+    return (cls or json.JSONEncoder)()
 
 
 def copy_rows(
     model: type[models.Model], fields: Sequence[models.Field], rows: Iterable[list]
 ) -> None:
+    """PostgreSQL COPY into `model`'s table (every column's value given, the primary key's
+    too when it is in `fields`)."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     # JSON goes in as its text, encoded as the field would encode it.
-    json_at = [(i, f.encoder) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    json_at = [
+        (i, _json_encoder(f.encoder))
+        for i, f in enumerate(fields)
+        if isinstance(f, models.JSONField)
+    ]
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
     ):
         for row in rows:
             for i, encoder in json_at:
-                row[i] = json.dumps(row[i], cls=encoder)
+                row[i] = encoder.encode(row[i])
             copy.write_row(row)
 
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from audit.anchors import Anchor, AnchorStore, anchor_store
-from audit.bulk import copy_rows
+from audit.bulk import insert_rows
 from audit.chain import (
     GENESIS_HASH,
     anchor_mac,
@@ -39,9 +39,14 @@ class AuditChainError(Exception):
 def _check_length(name: str, value: str) -> None:
     # PostgreSQL would refuse an over-long value and SQLite would keep it: refuse it on both,
     # so what is hashed is always what is stored.
-    max_length = AuditEvent._meta.get_field(name).max_length
+    max_length = _max_length(name)
     if len(value) > max_length:
         raise ValueError(f"audit {name} is longer than {max_length} characters: {value[:40]}...")
+
+
+@functools.cache
+def _max_length(name: str) -> int:
+    return AuditEvent._meta.get_field(name).max_length
 
 
 def _append(fields: dict) -> AuditEvent:
@@ -56,12 +61,17 @@ def _append(fields: dict) -> AuditEvent:
         values = {"id": pk, "seq": seq, "prev_hash": prev_hash, "hash": digest, **fields}
         # from_db: the saved instance built from positional values, half the cost of kwargs.
         return AuditEvent.from_db(connection.alias, None, [values[n] for n in _attnames()])
-    return _chain_and_insert([fields])[0]
+    (values,), (pk,) = _chain_and_insert([fields], ids=True)
+    saved = {"id": pk, **dict(zip(_columns(), values, strict=True))}
+    return AuditEvent.from_db(connection.alias, None, [saved[n] for n in _attnames()])
 
 
-def _chain_and_insert(rows: list[dict]) -> list[AuditEvent]:
+def _chain_and_insert(rows: list[dict], *, ids: bool = False) -> tuple[list[list], list[int]]:
     """Lock the head, chain `rows` onto it in order, insert them and move the head on:
-    every append on SQLite, and bulk appends on both databases."""
+    every append on SQLite, and bulk appends on both databases. Returns the events' values
+    (in `_columns()` order) and, with `ids`, their primary keys."""
+    columns = _columns()
+    at_seq, at_prev, at_hash = (columns.index(f) for f in ("seq", "prev_hash", "hash"))
     # savepoint=False: joins the caller's transaction outright; any failure here must roll
     # back the caller's change too.
     with transaction.atomic(savepoint=False):
@@ -69,19 +79,25 @@ def _chain_and_insert(rows: list[dict]) -> list[AuditEvent]:
         events = []
         for seq, fields in enumerate(rows, start=last_seq + 1):
             digest = link_hash(canonical_json(fields), seq, prev_hash)
-            events.append(AuditEvent(seq=seq, prev_hash=prev_hash, hash=digest, **fields))
+            values = {**fields, "seq": seq, "prev_hash": prev_hash, "hash": digest}
+            events.append([values[name] for name in columns])
             prev_hash = digest
-        if connection.vendor == "postgresql":
-            columns = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-            copy_rows(
-                AuditEvent, columns, ([getattr(e, f.attname) for f in columns] for e in events)
-            )
-        else:
-            AuditEvent.objects.bulk_create(events)
+        new_ids = insert_rows(AuditEvent, _fields(), events, ids=ids)
         # After the insert: the PostgreSQL head guard lets the head jump forward only onto
         # events that are there and chained on the old head.
-        _move_head(events[-1])
-    return events
+        last = events[-1]
+        _move_head(last[at_seq], last[at_prev], last[at_hash])
+    return events, new_ids
+
+
+@functools.cache
+def _fields() -> tuple[models.Field, ...]:
+    return tuple(f for f in AuditEvent._meta.concrete_fields if not f.primary_key)
+
+
+@functools.cache
+def _columns() -> tuple[str, ...]:
+    return tuple(f.attname for f in _fields())
 
 
 @functools.cache
@@ -184,13 +200,13 @@ def _create_head() -> None:
         pass  # a concurrent writer created it first
 
 
-def _move_head(last: AuditEvent) -> None:
+def _move_head(seq: int, prev_hash: str, digest: str) -> None:
     sql = (
         f"UPDATE {_head_table()} SET last_seq = %s, last_prev_hash = %s, last_hash = %s "  # noqa: S608
         "WHERE id = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [last.seq, last.prev_hash, last.hash, HEAD_PK])
+        cursor.execute(sql, [seq, prev_hash, digest, HEAD_PK])
 
 
 def _head_table() -> str:
@@ -244,7 +260,7 @@ def audit_record_many(*, events: Sequence[dict]) -> int:
     rows = [_event_fields(**event) for event in events]
     if not rows:
         return 0
-    return len(_chain_and_insert(rows))
+    return len(_chain_and_insert(rows)[0])
 
 
 def _event_fields(
@@ -267,7 +283,7 @@ def _event_fields(
             raise ValueError(f"cannot audit an unsaved {obj._meta.label}")
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-        object_repr = str(obj)[: AuditEvent._meta.get_field("object_repr").max_length]
+        object_repr = str(obj)[: _max_length("object_repr")]
     object_id, reason = str(object_id), reason or ""
     if actor is not None and not actor.is_authenticated:
         actor_id, actor_username = None, ANONYMOUS_USERNAME
@@ -283,7 +299,7 @@ def _event_fields(
     ):
         _check_length(name, value)
     # Normalised before hashing, so what reads back from either database re-hashes the same.
-    before, after, data = normalise_json(before), normalise_json(after), normalise_json(data)
+    before, after, data = _normalised(before), _normalised(after), _normalised(data)
 
     return {
         # Taken before the head lock: seq is the order; this is when the change was made.
@@ -298,6 +314,25 @@ def _event_fields(
         "after": after,
         "data": data,
         "reason": reason,
+    }
+
+
+_PLAIN = frozenset((int, bool, type(None)))
+
+
+def _normalised(value: dict | None) -> dict:
+    """normalise_json, without its JSON round trip for the usual flat dict of strings, ints
+    and None (a bulk append's every event): it would give back the same values."""
+    flat = (
+        value
+        and all(type(key) is str for key in value)
+        and all(type(item) in _PLAIN for item in value.values() if not isinstance(item, str))
+    )
+    if not flat:
+        return normalise_json(value)
+    # str.__str__: the plain string of a TextChoices member, as JSON encodes it.
+    return {
+        key: str.__str__(item) if isinstance(item, str) else item for key, item in value.items()
     }
 
 

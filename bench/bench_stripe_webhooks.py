@@ -9,11 +9,12 @@ invoices finalized, sent and paid there. Every event Stripe emitted for that (to
    Django's test client, in process: middleware, the signature checked against two secrets
    (a rotation), the event stored in the webhook inbox, the 200. Handling is deferred: the
    relay publishes to Celery's in-memory broker, where no worker takes it.
-2. Processed as a worker does (`webhook_process`, one after another): each event's object
-   re-fetched from the fake, the invoice mirrored and issued, the payment received and
-   reconciled, the deal moved to invoiced and paid, schedules read back and compared. News
-   of an invoice stored before a converge of it fetched it needs no fetch of its own
-   (billing/stripe_sync/converged.py): a paid invoice's burst is fetched once.
+2. Processed as one worker does: each queued event's task (`webhook_process(pk, 0)`) in order;
+   the first free one takes up to 100 queued events in a batch, whose other tasks then find
+   theirs done. A batch acts on each object once: the invoice re-fetched from the fake, mirrored
+   and issued, the payment received and reconciled, the deal moved to invoiced and paid,
+   schedules read back and compared. An invoice converged by an earlier batch after its news
+   was stored is not fetched again (`billing.StripeConvergence`, billing/stripe_sync/converged.py).
 The fake answers on threads of this process, sharing its CPU: the CPU time its server spent
 answering is reported apart from ours (the SDK's side of each call is ours: production pays
 it, plus the network).
@@ -91,31 +92,41 @@ def main() -> None:
             use_broker("memory://localhost/")  # deferred: published, not run
 
             client = Client()
-            for body, headers in deliveries[:WARMUP]:
-                client.post(URL, body, content_type="application/json", headers=headers)
-            samples = []
-            start = time.perf_counter()
-            for body, headers in deliveries[WARMUP : WARMUP + EVENTS]:
-                began = time.perf_counter()
-                answer = client.post(URL, body, content_type="application/json", headers=headers)
-                samples.append((time.perf_counter() - began) * 1000)
-                assert answer.status_code == 200, (answer.status_code, answer.content)
-            acked = time.perf_counter() - start
-            queued = list(
-                WebhookEvent.objects.filter(vendor="stripe", processed_at__isnull=True)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
-            assert len(queued) == WARMUP + EVENTS, f"{len(queued)} events stored unprocessed"
 
-            for pk in queued[:WARMUP]:
-                webhook_process(pk)
+            def post(batch: list) -> list[float]:
+                samples = []
+                for body, headers in batch:
+                    began = time.perf_counter()
+                    answer = client.post(
+                        URL, body, content_type="application/json", headers=headers
+                    )
+                    samples.append((time.perf_counter() - began) * 1000)
+                    assert answer.status_code == 200, (answer.status_code, answer.content)
+                return samples
+
+            def work() -> tuple[int, int]:
+                """Every queued event's task run as one worker runs them, in order: each
+                takes its event and, if still free, a batch of the queue with it."""
+                queued = list(
+                    WebhookEvent.objects.filter(vendor="stripe", status="pending")
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+                return len(queued), sum(webhook_process(pk, 0) for pk in queued)
+
+            # Warm-up: the process's first requests and tasks load code and templates.
+            post(deliveries[:WARMUP])
+            work()
+            start, cpu = time.perf_counter(), time.process_time()
+            samples = post(deliveries[WARMUP : WARMUP + EVENTS])
+            acked, acked_cpu = time.perf_counter() - start, time.process_time() - cpu
+
             served, served_cpu = fake.served, fake.served_cpu_seconds
-            start = time.perf_counter()
-            for pk in queued[WARMUP:]:
-                webhook_process(pk)
-            processed = time.perf_counter() - start
+            start, cpu = time.perf_counter(), time.process_time()
+            tasks, batches = work()
+            processed, processed_cpu = time.perf_counter() - start, time.process_time() - cpu
             calls, fake_cpu = fake.served - served, fake.served_cpu_seconds - served_cpu
+            assert tasks == EVENTS, f"{tasks} events queued"
             assert fake.crashes == []
 
         done = WebhookEvent.objects.filter(vendor="stripe", status="done").count()
@@ -123,12 +134,15 @@ def main() -> None:
         paid = Invoice.objects.filter(deal__in=ids, state="paid").count()
         assert paid == DEALS == Payment.objects.count(), f"{paid} invoices paid"
         assert Deal.objects.filter(pk__in=ids, state="paid").count() == DEALS
+        # Wall time is the figure held to the target; CPU time (this process's, the fake's
+        # threads taken out) says what the work costs when other processes share the machine.
         report(
             f"Stripe webhook, {EVENTS:,} events acknowledged (test client)",
             EVENTS / acked,
             "events/s",
             f"≥ {ACK_TARGET:.0f}/s",
         )
+        report("  by CPU time", EVENTS / acked_cpu, "events/s")
         report("Stripe webhook, per event, median", median(samples), "ms")
         report("Stripe webhook, per event, p95", percentile(samples, 95), "ms")
         report(
@@ -141,6 +155,8 @@ def main() -> None:
         report(f"  of which the fake Stripe answering {calls:,} calls (CPU)", fake_cpu, "s")
         report("  ours (the SDK's side of each call included)", processed - fake_cpu, "s")
         report("  ours, per event", EVENTS / (processed - fake_cpu), "events/s")
+        report("  ours by CPU time, per event", EVENTS / (processed_cpu - fake_cpu), "events/s")
+        report(f"  tasks that took a batch (of {EVENTS:,} run)", batches, "")
 
 
 if __name__ == "__main__":

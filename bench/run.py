@@ -27,6 +27,7 @@ BENCHMARKS = [
     ("bench_billing.py", ["postgres", "sqlite"]),
     ("bench_stripe_webhooks.py", ["postgres", "sqlite"]),
     ("bench_bank_import.py", ["postgres", "sqlite"]),
+    ("bench_dashboard.py", ["postgres", "sqlite"]),
 ]
 
 

@@ -2,7 +2,11 @@
 `{"go_live_on": "YYYY-MM-DD"}` and `Authorization: Bearer <token>` (one of
 BILLING_GO_LIVE_TOKENS; none configured: every call is refused). Answers 200 with the billing
 record's state, 400 for a body or date we cannot take, 401 without a valid token, 404 for an
-unknown deal, 409 when the deal cannot take the date (a different one is already set...)."""
+unknown deal, 409 when the deal cannot take the date (a different one is already set...).
+
+Each token is configured as `name=secret` (the name says which system posts with it, and is
+what the audit event records: never the secret); a bare `secret`, the older form, is still
+accepted and named by its place in the list, "token 2"."""
 
 import datetime as dt
 import hmac
@@ -20,6 +24,7 @@ from dealdesk.models import Deal
 from dealdesk.services import pipeline_user
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only, unlike \d
+_TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,59}")
 
 
 # No session and no cookie: a bearer token authenticates each call, so there is no CSRF to
@@ -28,7 +33,8 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only, unli
 @login_not_required
 @require_POST
 def go_live_post(request: HttpRequest, deal_id: int) -> JsonResponse:
-    if not _token_valid(request.headers.get("Authorization", "")):
+    token_name = _token_name(request.headers.get("Authorization", ""))
+    if token_name is None:
         response = JsonResponse({"error": "a valid bearer token is required"}, status=401)
         response["WWW-Authenticate"] = 'Bearer realm="dealdesk-billing"'
         return response
@@ -37,7 +43,11 @@ def go_live_post(request: HttpRequest, deal_id: int) -> JsonResponse:
         return JsonResponse({"error": 'the body must be {"go_live_on": "YYYY-MM-DD"}'}, status=400)
     try:
         record = go_live.billing_go_live_set(
-            deal_id=deal_id, go_live_on=go_live_on, actor=pipeline_user(), source="product"
+            deal_id=deal_id,
+            go_live_on=go_live_on,
+            actor=pipeline_user(),
+            source="product",
+            token_name=token_name,
         )
     except Deal.DoesNotExist:
         return JsonResponse({"error": "no such deal"}, status=404)
@@ -55,15 +65,33 @@ def go_live_post(request: HttpRequest, deal_id: int) -> JsonResponse:
     )
 
 
-def _token_valid(header: str) -> bool:
+def go_live_tokens() -> list[tuple[str, str]]:
+    """BILLING_GO_LIVE_TOKENS as (name, secret) pairs; blank entries are no token. An entry is
+    `name=secret` when it starts with a name (letters, digits, "_.-") and an "=" followed by
+    more than padding; anything else is a bare secret (base64's trailing "=" stays its own)."""
+    tokens = []
+    for place, entry in enumerate(settings.BILLING_GO_LIVE_TOKENS, 1):
+        entry = entry.strip()
+        name, equals, secret = entry.partition("=")
+        if not (equals and _TOKEN_NAME.fullmatch(name) and secret.strip("=")):
+            name, secret = f"token {place}", entry
+        if secret:
+            tokens.append((name, secret))
+    return tokens
+
+
+def _token_name(header: str) -> str | None:
+    """The name of the configured token the header carries, or None."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return False
+        return None
     given = token.strip().encode()
     # Every configured token compared in constant time, none skipped: the answer's timing
     # says nothing about how much of a token was right, or which one.
-    matches = [hmac.compare_digest(given, t.encode()) for t in settings.BILLING_GO_LIVE_TOKENS if t]
-    return any(matches)
+    matches = [
+        (name, hmac.compare_digest(given, secret.encode())) for name, secret in go_live_tokens()
+    ]
+    return next((name for name, matched in matches if matched), None)
 
 
 def _go_live_on(body: bytes) -> dt.date | None:

@@ -31,7 +31,7 @@ from billing.ar_forms import (
     ToleranceForm,
 )
 from billing.models import ARItem, ARState, Invoice, InvoiceState, WriteOffTolerance
-from billing.services import MANAGE_PERM
+from billing.services import MANAGE_PERM, require_finance
 from billing.settlement import SettlementError
 from dealdesk.forms import ReasonForm, first_error
 from dealdesk.models import Currency
@@ -173,8 +173,7 @@ def ar_item(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(ARItem, pk=pk)
     if request.method == "GET":
         return render(request, "billing/ar/item.html", _item_context(request, pk))
-    if not _manages(request.user):
-        raise PermissionDenied
+    require_finance(request.user, "act on the AR queue")
     name = request.POST.get("action", "")
     action = ACTIONS.get(name)
     if action is None:
@@ -289,8 +288,7 @@ def ar_tolerances(request: HttpRequest) -> HttpResponse:
     form = ToleranceForm()
     error = ""
     if request.method == "POST":
-        if not _manages(request.user):
-            raise PermissionDenied
+        require_finance(request.user, "set write-off tolerances")
         form = ToleranceForm(request.POST)
         try:
             if not form.is_valid():

@@ -135,6 +135,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             csv_lines(INVOICE_CSV_COLUMNS, (_csv_row(invoice) for invoice in rows.iterator())),
             f"invoices-{today:%Y-%m-%d}.csv",
         )
+    rows = selectors.with_credit_notes(rows)
     page = CappedPaginator(rows, PAGE_SIZE, count_cap=COUNT_CAP).get_page(request.GET.get("page"))
     query, _ = list_queries(request)
     bucket_query = request.GET.copy()

@@ -20,12 +20,13 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.services import record_change
 from billing.models import BillingRecord
-from billing.services import MANAGE_PERM, billing_start
-from dealdesk.models import MANAGE_PERM as DEAL_MANAGE_PERM
-from dealdesk.models import Deal
+from billing.services import billing_start
+from dealdesk.models import PIPELINE_PERM, Deal
 from dealdesk.services import pipeline_user
 
 ON_GO_LIVE = "on_go_live"
+# Granted to Deal Desk and Finance (billing/reference_data.py, migration 0006).
+GO_LIVE_PERM = "billing.set_go_live"
 Source = Literal["person", "product"]
 
 
@@ -38,8 +39,9 @@ class GoLiveConflict(Exception):
 
 
 def may_set_go_live(user: AbstractBaseUser) -> bool:
-    """Deal Desk (and the pipeline, for the product) or Finance."""
-    return user.has_perm(DEAL_MANAGE_PERM) or user.has_perm(MANAGE_PERM)
+    """Whoever holds the go-live permission (Deal Desk, Finance), or the pipeline acting for
+    the product after its token was checked (billing/api_views.py)."""
+    return user.has_perm(GO_LIVE_PERM) or user.has_perm(PIPELINE_PERM)
 
 
 def bills_at_go_live(record: BillingRecord | None) -> bool:
@@ -64,12 +66,16 @@ def billing_go_live_set(
     go_live_on: dt.date,
     actor: AbstractBaseUser,
     source: Source = "person",
+    token_name: str = "",
     reason: str = "",
 ) -> BillingRecord:
     """Store a deal's go-live date and start its billing from it. Idempotent: the same date
-    again changes nothing (and starts billing if a first try did not finish)."""
+    again changes nothing (and starts billing if a first try did not finish). A date the
+    product posted names the token it came with (its name, never the secret)."""
     if source not in ("person", "product"):
         raise ValueError(f"unknown go-live source {source!r}")
+    if (source == "product") != bool(token_name):
+        raise ValueError("a go-live date from the product names its token, and only then")
     if not may_set_go_live(actor):
         raise PermissionDenied(f"{actor} may not set go-live dates")
     with transaction.atomic():
@@ -90,7 +96,7 @@ def billing_go_live_set(
                 action=Action.BILLING_GO_LIVE_SET,
                 before={"go_live_on": None},
                 after={"go_live_on": go_live_on.isoformat()},
-                data={"source": source},
+                data={"source": source, **({"token": token_name} if token_name else {})},
                 reason=reason,
             )
     # Billing starts as the pipeline's own step would have on signature (it moves the deal).

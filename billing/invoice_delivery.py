@@ -1,15 +1,11 @@
 """An issued invoice goes out: its PDF drawn once from the invoice as issued, stored with its
 SHA-256, and e-mailed with the PDF attached to the billing contact the contract names."""
 
-import hashlib
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.base import ContentFile
-from django.db import transaction
 
 from audit.actions import Action
-from audit.services import audit_record
+from billing.document_delivery import document_mail, pdf_stored_once
 from billing.invoice_document import (
     InvoiceDocument,
     InvoiceDocumentLine,
@@ -19,7 +15,6 @@ from billing.invoice_document import (
     invoice_text,
 )
 from billing.models import Invoice, InvoiceState
-from dealdesk.integrations.mail import send_notification
 
 
 def invoice_document(invoice: Invoice) -> InvoiceDocument:
@@ -70,39 +65,20 @@ def invoice_deliver(*, invoice_id: int, actor: AbstractBaseUser) -> int:
     if invoice.state != InvoiceState.ISSUED:
         return 0
     document = invoice_document(invoice)
-    pdf = None
-    if not invoice.pdf:
-        drawn = invoice_pdf(document)
-        with transaction.atomic():
-            invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
-            if not invoice.pdf:  # else another run stored its own first: that one goes out
-                pdf = drawn
-                invoice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-                invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf), save=False)
-                invoice._history_user, invoice._change_reason = actor, "invoice PDF drawn"
-                invoice.save()
-                audit_record(
-                    actor=actor,
-                    obj=invoice,
-                    action=Action.INVOICE_DOCUMENT_GENERATED,
-                    data={"file": invoice.pdf.name, "sha256": invoice.pdf_sha256},
-                )
-    if pdf is None:  # drawn by an earlier run: what was stored is what is sent
-        with invoice.pdf.open("rb") as handle:
-            pdf = handle.read()
-    sent = send_notification(
+    pdf = pdf_stored_once(
+        invoice,
+        draw=lambda: invoice_pdf(document),
+        actor=actor,
+        action=Action.INVOICE_DOCUMENT_GENERATED,
+        reason="invoice PDF drawn",
+    )
+    return document_mail(
+        invoice,
+        pdf,
         subject=f"Invoice {invoice.number} from {settings.CONTRACT_PROVIDER['name']}",
         body=invoice_text(document),
-        recipients=[document.buyer.email],
+        to=document.buyer.email,
         key=f"invoice-{invoice.pk}-sent",
-        attachments=[(f"{invoice.number}.pdf", pdf, "application/pdf")],
+        actor=actor,
+        action=Action.INVOICE_SENT,
     )
-    if sent:
-        with transaction.atomic():
-            audit_record(
-                actor=actor,
-                obj=invoice,
-                action=Action.INVOICE_SENT,
-                data={"to": document.buyer.email, "sha256": invoice.pdf_sha256},
-            )
-    return sent

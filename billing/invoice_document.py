@@ -124,18 +124,18 @@ def _check_figures(doc: InvoiceDocument) -> None:
             )
 
 
-def _day(value: dt.date) -> str:
+def day_text(value: dt.date) -> str:
     """As the contract writes dates (contracts.rendering): "1 November 2026"."""
     return value.strftime("%d %B %Y").lstrip("0")
 
 
 def _period(line: InvoiceDocumentLine) -> str:
     if line.period_last_day is None:
-        return f"One-time, {_day(line.period_start)}"
-    return f"{_day(line.period_start)} – {_day(line.period_last_day)}"
+        return f"One-time, {day_text(line.period_start)}"
+    return f"{day_text(line.period_start)} – {day_text(line.period_last_day)}"
 
 
-def _party(party: InvoiceParty) -> dict[str, str]:
+def party_context(party: InvoiceParty) -> dict[str, str]:
     return {
         "name": party.name,
         "address": party.address,
@@ -153,12 +153,12 @@ def invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
 
     return {
         "number": doc.number,
-        "issue_date": _day(doc.issue_date),
-        "due_date": _day(doc.due_date),
+        "issue_date": day_text(doc.issue_date),
+        "due_date": day_text(doc.due_date),
         "payment_terms": f"Net {doc.payment_terms_days}",
         "currency": doc.currency,
-        "seller": _party(doc.seller),
-        "buyer": _party(doc.buyer),
+        "seller": party_context(doc.seller),
+        "buyer": party_context(doc.buyer),
         "po_number": doc.po_number,
         "contract": f"Contract {doc.contract_reference} v{doc.contract_version}",
         "lines": [
@@ -185,14 +185,14 @@ def invoice_pdf(doc: InvoiceDocument) -> bytes:
     return render_pdf(invoice_html(), invoice_context(doc))
 
 
-def _party_text(party: dict[str, str]) -> str:
+def party_text(party: dict[str, str]) -> str:
     tax_id = f"Tax id {party['tax_id']}" if party["tax_id"] else ""
     return "\n".join(
         part for part in (party["name"], party["address"], tax_id, party["email"]) if part
     )
 
 
-def _labelled(rows: list[tuple[str, str]]) -> list[str]:
+def labelled_lines(rows: list[tuple[str, str]]) -> list[str]:
     """ "Label:" in a column, values after it; a value's further lines indented under it."""
     return [
         f"{label + ':':<16}" + value.replace("\n", "\n" + " " * 16)
@@ -205,8 +205,8 @@ def invoice_text(doc: InvoiceDocument) -> str:
     """The invoice as the e-mail body: the same figures as the PDF, in plain text."""
     c = invoice_context(doc)
     facts = [
-        ("From", _party_text(c["seller"])),
-        ("Bill to", _party_text(c["buyer"])),
+        ("From", party_text(c["seller"])),
+        ("Bill to", party_text(c["buyer"])),
         ("Invoice number", c["number"]),
         ("Issue date", c["issue_date"]),
         ("Due date", f"{c['due_date']} ({c['payment_terms']})"),
@@ -220,7 +220,7 @@ def invoice_text(doc: InvoiceDocument) -> str:
         ("Amount due", c["amount_due"]),
     ]
     out = [f"Invoice {c['number']} from {c['seller']['name']}", ""]
-    out += _labelled(facts)
+    out += labelled_lines(facts)
     out += ["", "Charges"]
     for line in c["lines"]:
         out += [
@@ -228,7 +228,7 @@ def invoice_text(doc: InvoiceDocument) -> str:
             f"  {line['period']} · Qty {line['quantity']} · {line['amount']}",
         ]
     out += [""]
-    out += _labelled(totals)
+    out += labelled_lines(totals)
     out += ["", "How to pay", c["payment_instructions"]]
     out += [f"Please quote invoice number {c['number']} with your payment."]
     if c["notes"]:

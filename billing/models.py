@@ -50,7 +50,10 @@ class BillingRecord(ConcurrentTransitionMixin, TimestampedModel):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["state", "-created_at"], name="billing_record_state_idx")]
-        permissions = [("manage_billing", "Can bill deals again and resolve billing exceptions")]
+        permissions = [
+            ("manage_billing", "Can bill deals again and resolve billing exceptions"),
+            ("set_go_live", "Can set the go-live date of a deal waiting for it"),
+        ]
 
     def __str__(self) -> str:
         return f"Billing of {self.deal} v{self.version.number} ({self.get_state_display()})"
@@ -469,6 +472,10 @@ class WriteOffTolerance(TimestampedModel):
         return f"{self.currency} {self.amount}"
 
 
+def _credit_note_path(note: "CreditNote", filename: str) -> str:
+    return _invoice_path(note.invoice, filename)  # beside the invoice it credits
+
+
 class CreditNote(TimestampedModel):
     """Reduces what an invoice asks for; numbered gaplessly like invoices (its own series)."""
 
@@ -484,6 +491,10 @@ class CreditNote(TimestampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     external_id = models.CharField(max_length=100, blank=True)
+    # Drawn and mailed after it is issued (billing/credit_note_delivery.py), then checked
+    # against its SHA-256 on every download like an invoice's.
+    pdf = models.FileField(upload_to=_credit_note_path, max_length=255, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
 
     history = HistoricalRecords()
 
@@ -536,3 +547,16 @@ class EventCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.last_event_id or 'nothing yet'}"
+
+
+class StripeConvergence(models.Model):
+    """When a Stripe object (an invoice) was last fetched and acted on, by our clock: news of
+    it stored before that fetch began was seen by it and needs no fetch of its own
+    (billing/stripe_sync/converged.py). A row in the database, not a cache, so every worker
+    sees it and it is written in the transaction of what the fetch applied."""
+
+    object_id = models.CharField(max_length=255, unique=True)
+    fetched_from = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.object_id} fetched {self.fetched_from:%Y-%m-%d %H:%M:%S}"

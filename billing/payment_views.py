@@ -44,7 +44,7 @@ from billing.reconciliation.payments import (
     manual_entry_token,
     payment_record_manual,
 )
-from billing.services import MANAGE_PERM
+from billing.services import MANAGE_PERM, require_finance
 from dealdesk.models import Currency
 from dealdesk.paging import CappedPaginator
 from dealdesk.views import list_queries
@@ -61,11 +61,6 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 def _require_read(request: HttpRequest) -> None:
     if not any(request.user.has_perm(perm) for perm in READ_PERMS):
-        raise PermissionDenied
-
-
-def _require_finance(request: HttpRequest) -> None:
-    if not request.user.has_perm(MANAGE_PERM):
         raise PermissionDenied
 
 
@@ -157,7 +152,7 @@ class ManualPaymentForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def payment_new(request: HttpRequest) -> HttpResponse:
-    _require_finance(request)
+    require_finance(request.user, "record payments")
     if request.method == "POST":
         form = ManualPaymentForm(request.POST)
         if form.is_valid():
@@ -299,7 +294,7 @@ class MappingForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def import_new(request: HttpRequest) -> HttpResponse:
-    _require_finance(request)
+    require_finance(request.user, "import bank statements")
     banks = BankMapping.objects.values_list("bank", flat=True)
     if request.method == "POST" and "sha256" in request.POST:
         return _mapping_step(request, banks)
@@ -406,7 +401,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_finance(request)
+    require_finance(request.user, "import bank statements")
     try:
         summary = bank_import_commit(import_id=pk, actor=request.user)
     except ImportRefused as exc:
@@ -421,7 +416,7 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_finance(request)
+    require_finance(request.user, "discard bank statements")
     try:
         bank_import_discard(import_id=pk, actor=request.user)
     except ImportRefused as exc:

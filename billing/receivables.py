@@ -12,12 +12,13 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import Action
-from audit.services import record_change
+from audit.services import audit_record, record_change
+from billing.bank_statements.entries import checked_money
+from billing.credit_note_delivery import DELIVER_STEP
 from billing.models import (
     ARItem,
     ARResolution,
@@ -31,11 +32,12 @@ from billing.models import (
     Refund,
     WriteOffTolerance,
 )
-from billing.services import MANAGE_PERM, next_document_number
+from billing.services import next_document_number, require_finance
 from billing.settlement import Applied, invoice_apply, payment_allocate
 from billing.stripe_sync.refunds import NotRefundableInStripe, stripe_refund_send
 from contracts.selectors import stored_bytes
 from dealdesk.integrations.mail import send_notification
+from dealdesk.integrations.outbox import outbox_enqueue
 from dealdesk.pricing import PricingError, minor_unit, round_money
 from dealdesk.roles import SegregationOfDutiesError
 
@@ -49,13 +51,8 @@ class ReceivableError(ValueError):
 # --- shared checks ------------------------------------------------------------------------
 
 
-def _require_finance(actor: AbstractBaseUser) -> None:
-    if not actor.has_perm(MANAGE_PERM):
-        raise PermissionDenied(f"{actor} is not in Finance")
-
-
 def _locked_item(item_id: int, actor: AbstractBaseUser, *states: str) -> ARItem:
-    _require_finance(actor)
+    require_finance(actor, "act on the AR queue")
     item = ARItem.objects.select_for_update().get(pk=item_id)
     if item.state not in states:
         raise ReceivableError(f"AR item {item.pk} is {item.get_state_display().lower()}")
@@ -63,20 +60,31 @@ def _locked_item(item_id: int, actor: AbstractBaseUser, *states: str) -> ARItem:
 
 
 def money_amount(value: Decimal | str, currency: str, *, allow_zero: bool = False) -> Decimal:
-    """`value` as an amount of `currency`: finite, positive (or zero where allowed) and no finer
-    than the currency's minor unit (no 0.001 USD, no 0.5 JPY)."""
+    """`value` as an amount of `currency`: finite, positive (or zero where allowed), within
+    reason, and no finer than the currency's minor unit (no 0.001 USD, no 0.5 JPY) — that last
+    rule is the bank statements' and payments' own (checked_money)."""
     try:
         amount = Decimal(str(value).strip())
-        places = minor_unit(currency)
-    except (InvalidOperation, PricingError) as exc:
+    except InvalidOperation as exc:
         raise ReceivableError(f"{value!r} is not an amount of {currency}") from exc
     if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
         raise ReceivableError(f"the amount must be more than zero, not {value}")
     if amount >= Decimal(10) ** 15:
         raise ReceivableError(f"{value} is more than any invoice here")
-    if amount % Decimal(1).scaleb(-places):  # 86400.000 is fine, 0.001 USD is not
-        raise ReceivableError(f"{currency} amounts have at most {places} decimals: {value}")
+    try:
+        amount, _ = checked_money(amount, currency)
+    except ValueError:
+        raise ReceivableError(_refused(value, currency)) from None
     return amount
+
+
+def _refused(value: Decimal | str, currency: str) -> str:
+    """Why checked_money refused `value`, in the words of a form Finance typed it into."""
+    try:
+        places = minor_unit(currency)
+    except PricingError:
+        return f"{value!r} is not an amount of {currency}"
+    return f"{currency} amounts have at most {places} decimals: {value}"
 
 
 def _item_invoice(item: ARItem) -> Invoice:
@@ -167,7 +175,7 @@ def write_off_tolerance(currency: str) -> Decimal:
 def write_off_tolerance_set(
     *, currency: str, amount: Decimal | str, actor: AbstractBaseUser
 ) -> WriteOffTolerance:
-    _require_finance(actor)
+    require_finance(actor, "set write-off tolerances")
     currency = str(currency).strip().upper()
     amount = money_amount(amount, currency, allow_zero=True)
     tolerance = WriteOffTolerance.objects.select_for_update().filter(currency=currency).first()
@@ -257,10 +265,25 @@ def ar_write_off_approve(*, item_id: int, actor: AbstractBaseUser) -> ARItem:
             "you entered this payment by hand, so you cannot approve its write-off"
         )
     invoice = _item_invoice(item)
+    amount = item.write_off_amount
+    # The approval is its own event (who asked, who approved, how much), so a report of
+    # second-approver write-offs need not read every resolution.
+    audit_record(
+        actor=actor,
+        obj=item,
+        action=Action.AR_ITEM_WRITE_OFF_APPROVED,
+        data={
+            "amount": str(round_money(amount, invoice.currency)),
+            "currency": invoice.currency,
+            "invoice": invoice.number,
+            "requested_by": requester_id,
+            "approved_by": actor.pk,
+        },
+    )
     _write_off(
         item,
         invoice,
-        item.write_off_amount,
+        amount,
         actor=actor,
         note=f"write-off asked by {item.write_off_requested_by} approved",
         data={"requested_by": requester_id, "approved_by": actor.pk},
@@ -303,7 +326,8 @@ def ar_credit_note(
     *, item_id: int, amount: Decimal | str, reason: str, actor: AbstractBaseUser
 ) -> CreditNote:
     """Reduce what the item's invoice asks for with a credit note, numbered gaplessly in its
-    own series per legal entity and year (DD-CN-2026-000001). No PDF is drawn for it yet."""
+    own series per legal entity and year (DD-CN-2026-000001); once committed, its PDF is drawn
+    and mailed to the billing contact (billing/credit_note_delivery.py)."""
     item = _locked_item(item_id, actor, ARState.OPEN)
     reason = _required(reason, "Say why the credit note is issued")
     invoice = _item_invoice(item)
@@ -331,6 +355,9 @@ def ar_credit_note(
         data={"invoice": invoice.number, "amount": str(amount), "currency": invoice.currency},
         reason=reason,
     )
+    # Drawn and mailed as its own step: a mail server that is down delays the PDF, never the
+    # credit, and the step is lost only if the credit note is.
+    outbox_enqueue(task=DELIVER_STEP, args=[note.pk], obj=note, state="issued")
     _resolve(
         item,
         resolution=ARResolution.CREDITED,

@@ -9,10 +9,12 @@ _SEE = ["billing.view_billingrecord", "billing.view_invoice", "billing.view_invo
 # Finance sends billing's dead-lettered steps and Stripe events again from its Dead letters
 # page (billing/finance_views.py); the integrations services check these permissions.
 _RETRY = ["integrations.retry_outboxmessage", "integrations.retry_webhookevent"]
+# Either side may enter the go-live date a deal's billing waits for (billing/go_live.py).
+_GO_LIVE = ["billing.set_go_live"]
 ROLE_PERMISSIONS = {
     # Finance owns billing: bills a deal again after fixing an exception.
-    "Finance": ["billing.manage_billing", *_SEE, *_RETRY],
-    "Deal Desk": _SEE,
+    "Finance": ["billing.manage_billing", *_SEE, *_RETRY, *_GO_LIVE],
+    "Deal Desk": [*_SEE, *_GO_LIVE],
 }
 
 

@@ -9,7 +9,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, CharField, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -19,6 +30,7 @@ from billing.models import (
     ARState,
     BankImport,
     BillingRecord,
+    CreditNote,
     ImportState,
     Invoice,
     InvoiceState,
@@ -192,6 +204,14 @@ def finance_tab_counts() -> dict[str, int]:
     }
 
 
+# An invoice's credit notes, shown (and linked to their PDFs) with it: one query per page.
+_CREDIT_NOTES = Prefetch("credit_notes", queryset=CreditNote.objects.order_by("pk"))
+
+
+def with_credit_notes(rows: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    return rows.prefetch_related(_CREDIT_NOTES)
+
+
 @dataclass
 class DealBilling:
     """What the deal page's Billing card shows, read in a fixed number of queries."""
@@ -213,7 +233,7 @@ def deal_billing(*, deal_id: int) -> DealBilling:
         return DealBilling(record=None, invoices=[], allocations=[], open_ar_items=[])
     return DealBilling(
         record=record,
-        invoices=list(record.invoices.order_by("plan_index")),
+        invoices=list(record.invoices.order_by("plan_index").prefetch_related(_CREDIT_NOTES)),
         allocations=list(
             PaymentAllocation.objects.filter(invoice__record=record)
             .select_related("payment", "invoice")

@@ -37,6 +37,13 @@ from dealdesk.models import PIPELINE_PERM, Deal, DealState
 MANAGE_PERM = "billing.manage_billing"
 
 
+def require_finance(actor: AbstractBaseUser, what: str) -> None:
+    """Finance's own work (the AR queue, payments, bank imports, releasing invoices): anyone
+    else is refused, told what they may not do. `what` completes "may not …"."""
+    if not actor.has_perm(MANAGE_PERM):
+        raise PermissionDenied(f"{actor} may not {what}: that is Finance's")
+
+
 def billing_start(*, deal_id: int, actor: AbstractBaseUser) -> BillingRecord | None:
     """Bill a signed deal's executed contract (pipeline on Deal:signed; `bill_deal` again
     after Finance fixed an exception). Idempotent: a record already in billing is returned."""
@@ -217,8 +224,7 @@ class InvoiceNotHeld(Exception):
 def invoice_release(*, invoice_id: int, actor: AbstractBaseUser) -> Invoice:
     """Finance releases a first invoice held for review: numbered and issued as usual (the
     deal → invoiced)."""
-    if not actor.has_perm(MANAGE_PERM):
-        raise PermissionDenied(f"{actor} may not release invoices")
+    require_finance(actor, "release invoices")
     today = timezone.localdate()
     with transaction.atomic():
         invoice = _locked_invoice(invoice_id)

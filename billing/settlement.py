@@ -8,11 +8,13 @@ takes an optional `books` (a Books batch): a statement import books thousands of
 one batch, written in bulk; without it a function is a batch of one, written before it returns.
 """
 
-import copy as pycopy
+import functools
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
@@ -21,8 +23,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from audit.actions import Action
+from audit.bulk import insert_rows, update_rows
 from audit.services import audit_record_many
-from billing.bulk_writes import insert_rows, update_rows
 from billing.models import (
     ARItem,
     ARReason,
@@ -79,7 +81,8 @@ class Books:
         self._loaded: dict[int, tuple] = {}  # id(row) → its values as written, to find changes
         self._new: dict[int, models.Model] = {}  # id(row) → row to insert, in order
         self._changed: dict[int, models.Model] = {}
-        self._history: list[tuple[models.Model, models.Model, str]] = []  # row, copy, type
+        # row, its values at the change, reason, type ("+" or "~"), when
+        self._history: list[tuple[models.Model, list, str | None, str, datetime]] = []
         self._events: list[tuple[models.Model, dict]] = []
         self._ar_by_key: dict[str, ARItem | None] = {}
         self._shortfalls: dict[int, list[ARItem]] = {}  # invoice id → its shortfall items
@@ -90,6 +93,8 @@ class Books:
         """The rows, locked (select_for_update) until the transaction ends; each read once."""
         pks = set(pks)
         missing = sorted(pk for pk in pks if (model, pk) not in self._rows)
+        if not missing:
+            return {pk: self._rows[(model, pk)] for pk in pks}
         for start in range(0, len(missing), _CHUNK):
             rows = model.objects.select_for_update().filter(pk__in=missing[start : start + _CHUNK])
             for row in rows.order_by("pk"):
@@ -97,7 +102,7 @@ class Books:
         return {pk: self._rows[(model, pk)] for pk in pks}
 
     def get(self, model: type[_M], pk: int) -> _M:
-        row = self.lock(model, [pk]).get(pk)
+        row = self._rows.get((model, pk)) or self.lock(model, [pk]).get(pk)
         if row is None:
             raise model.DoesNotExist(f"{model._meta.label} {pk}")
         return row
@@ -143,7 +148,8 @@ class Books:
     def _track(self, row: _M) -> _M:
         # A row read twice would be two objects: the batch keeps the first (and its changes).
         row = self._rows.setdefault((type(row), row.pk), row)
-        self._loaded.setdefault(id(row), _values(row))
+        if id(row) not in self._loaded:
+            self._loaded[id(row)] = _values(row)
         return row
 
     # --- writing, deferred ---
@@ -177,12 +183,12 @@ class Books:
         self._events.append((row, event))
 
     def _snapshot(self, row: models.Model, reason: str | None, kind: str) -> None:
-        copy = pycopy.copy(row)  # shares _state: a new row's ids are known at flush
-        copy._history_user, copy._change_reason = self.actor, reason
-        copy._history_date = timezone.now()
-        if hasattr(copy, "updated_at"):  # auto_now, as save() would have set it
-            copy.updated_at = copy._history_date
-        self._history.append((row, copy, kind))
+        # The row's values now (a new row's id and created_at are filled in at flush).
+        values, at = list(_values(row)), timezone.now()
+        updated_at = _column(type(row), "updated_at")
+        if updated_at is not None:  # auto_now, as save() would have set it
+            values[updated_at] = at
+        self._history.append((row, values, reason, kind, at))
 
     def flush(self) -> None:
         """Write what the batch did: new rows, changed rows, history rows, then the audit
@@ -201,14 +207,17 @@ class Books:
             for row in rows:
                 self._loaded[id(row)] = _values(row)
         history: dict[type, list] = defaultdict(list)
-        for row, copy, kind in self._history:
-            copy.pk = row.pk
-            if getattr(copy, "created_at", False) is None:  # auto_now_add, set on insert
-                copy.created_at = row.created_at
-            copy._prepare_related_fields_for_save(operation_name="history")
-            history[type(row)].append((copy, kind))
-        for model, copies in history.items():
-            _insert_history(model, copies, self.actor)
+        for row, values, reason, kind, at in self._history:
+            model = type(row)
+            if values[_column(model, model._meta.pk.attname)] is None:
+                # Taken before the insert: the id, created_at, and the ids of related rows
+                # that were new then too, are known now.
+                for i in _set_on_insert(model):
+                    if values[i] is None:
+                        values[i] = getattr(row, model._meta.concrete_fields[i].attname)
+            history[model].append((values, reason, kind, at))
+        for model, snapshots in history.items():
+            _insert_history(model, snapshots, self.actor)
         audit_record_many(
             events=[{"actor": self.actor, "obj": row, **event} for row, event in self._events]
         )
@@ -226,29 +235,30 @@ def _insert(rows: list[models.Model]) -> None:
             for name in ("created_at", "updated_at"):  # auto_now(_add), as save() would set
                 if hasattr(obj, name) and getattr(obj, name) is None:
                     setattr(obj, name, now)
-        ids = insert_rows(
-            model, fields, [[getattr(o, f.attname) for f in fields] for o in objs], ids=True
-        )
+        values = operator.attrgetter(*(f.attname for f in fields))
+        ids = insert_rows(model, fields, [values(o) for o in objs], ids=True)
         for obj, pk in zip(objs, ids, strict=True):
             obj.pk, obj._state.adding, obj._state.db = pk, False, connection.alias
 
 
-def _insert_history(model: type[models.Model], copies: list, actor: AbstractBaseUser) -> None:
-    """simple_history's rows for `copies` (the rows as they were at each change), as its
-    bulk_history_create makes them."""
+_HISTORY_META = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+
+def _insert_history(model: type[models.Model], snapshots: list, actor: AbstractBaseUser) -> None:
+    """simple_history's rows for `snapshots` (the rows' values at each change, the reason,
+    the type and when), as its bulk_history_create makes them."""
     history = model.history.model
-    fields = [f for f in history._meta.concrete_fields if not f.primary_key]
-    rows = []
-    for copy, kind in copies:
-        meta = {
-            "history_date": copy._history_date,
-            "history_change_reason": copy._change_reason,
-            "history_type": kind,
-            "history_user_id": actor.pk if actor is not None else None,
-        }
-        rows.append(
-            [meta[f.attname] if f.attname in meta else getattr(copy, f.attname) for f in fields]
-        )
+    tracked = [
+        f
+        for f in history._meta.concrete_fields
+        if not f.primary_key and f.attname not in _HISTORY_META
+    ]
+    pick = operator.itemgetter(*(_column(model, f.attname) for f in tracked))
+    user_id = actor.pk if actor is not None else None
+    rows = [
+        [*pick(values), date, reason, kind, user_id] for values, reason, kind, date in snapshots
+    ]
+    fields = [*tracked, *(history._meta.get_field(name) for name in _HISTORY_META)]
     insert_rows(history, fields, rows, ids=False)
 
 
@@ -258,7 +268,30 @@ def _default_reason(action: str) -> str:
 
 
 def _values(row: models.Model) -> tuple:
-    return tuple(getattr(row, f.attname) for f in row._meta.concrete_fields)
+    return _getter(type(row))(row)
+
+
+@functools.cache
+def _getter(model: type[models.Model]):
+    # attrgetter reads all the concrete fields in C: run for every change of every row.
+    return operator.attrgetter(*(f.attname for f in model._meta.concrete_fields))
+
+
+@functools.cache
+def _column(model: type[models.Model], attname: str) -> int | None:
+    """The position of a concrete field in _values(), None when the model has none."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    return names.index(attname) if attname in names else None
+
+
+@functools.cache
+def _set_on_insert(model: type[models.Model]) -> tuple[int, ...]:
+    fields = model._meta.concrete_fields
+    return tuple(
+        i
+        for i, f in enumerate(fields)
+        if f.primary_key or f.is_relation or getattr(f, "auto_now_add", False)
+    )
 
 
 def _by_model(rows: Iterable[models.Model]) -> dict[type, list]:

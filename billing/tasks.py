@@ -36,6 +36,12 @@ def stripe_event_handle(event_pk: int) -> bool:
     return events.stripe_event_handle(event_pk=event_pk, actor=pipeline_user())
 
 
+def stripe_events_handle(event_pks: list[int]) -> dict[int, Exception]:
+    """The inbox's batch handler (not a task: the inbox's worker task calls it in process
+    with the events it claimed): the events that failed, with their failure."""
+    return events.stripe_events_handle(event_pks=event_pks, actor=pipeline_user()).failed
+
+
 @shared_task(name="billing.stripe_sweep")
 def stripe_sweep() -> int:
     return sweep.stripe_sweep()

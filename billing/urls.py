@@ -8,6 +8,7 @@ app_name = "billing"
 urlpatterns = [
     path("deals/<int:deal_id>/retry/", views.billing_retry, name="retry"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice-pdf"),
+    path("credit-notes/<int:pk>/pdf/", views.credit_note_pdf, name="credit-note-pdf"),
     # Go-live dates and first-invoice release (billing/panel_actions.py, billing/api_views.py)
     path("deals/<int:deal_id>/go-live/", panel_actions.go_live_set, name="go-live"),
     path("invoices/<int:pk>/release/", panel_actions.invoice_release, name="invoice-release"),

@@ -11,3 +11,5 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Integration packages keep their tasks beside them (dealdesk/crm/tasks.py): not apps, so named.
 app.autodiscover_tasks(["dealdesk.crm"])
+# The request id in task headers, task timings for /metrics, beat's first heartbeat.
+import dealdesk.ops.celery_signals  # noqa: E402, F401

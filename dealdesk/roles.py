@@ -86,6 +86,8 @@ def check_segregation_of_duties(*, user: AbstractBaseUser, deal: Deal) -> None:
 def navigation_for(user: AbstractBaseUser) -> list[tuple[str, str]]:
     """(label, url) pairs for the top navigation: only what the user's roles can open."""
     items = [("Deals", reverse("deal-list"))]
+    if user.has_perm("inbox.use_inbox"):
+        items.append(("Inbox", reverse("inbox:list")))
     if user.has_perm("contracts.view_contractversion"):
         items.append(("Legal review", reverse("contract-review-queue")))
     if user.has_perm("approvals.decide_approvalrequest"):
@@ -94,6 +96,8 @@ def navigation_for(user: AbstractBaseUser) -> list[tuple[str, str]]:
         items.append(("Signatures", reverse("esign-desk:list")))
     if user.has_perm("billing.view_invoice"):
         items.append(("Billing", reverse("billing:home")))
+    if user.has_perm("insights.view_dashboard"):
+        items.append(("Dashboard", reverse("insights:dashboard")))
     if user.has_perm("dealdesk.view_syncrun"):
         items.append(("CRM sync", reverse("crm-sync")))
     if user.is_staff and user.has_perm("dealdesk.change_product"):

@@ -28,7 +28,7 @@ SECRET_KEY = env.str("SECRET_KEY", default=LOCAL_ONLY_SECRET_KEY)
 if not DEBUG and SECRET_KEY == LOCAL_ONLY_SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set: with DEBUG=false Dealdesk needs its own secret key "
-        "(docs/deployment.md). A laptop runs with DEBUG=true."
+        "(docs/deploy.md). A laptop runs with DEBUG=true."
     )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -53,10 +53,18 @@ INSTALLED_APPS = [
     "contracts.esign",
     "approvals",
     "billing",
+    "dealdesk.ops",
+    "inbox",
+    "insights",
     "dealdesk.security",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /metrics, answered before the host check and the https redirect: load
+    # balancers and Prometheus address an instance by its IP over http (dealdesk/ops).
+    "dealdesk.ops.middleware.OpsEndpointsMiddleware",
+    # The request id (X-Request-ID) in logs and enqueued tasks; request metrics (dealdesk/ops).
+    "dealdesk.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -174,8 +182,29 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Media (contract files, invoices, evidence) on this machine's disk, or, with MEDIA_S3_BUCKET,
+# in an S3-compatible bucket that every web and worker machine shares (docs/deploy.md).
+# Credentials come from boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the
+# machine's role). Files stay private: downloads go through our views, which check access.
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if MEDIA_S3_BUCKET:
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "location": env.str("MEDIA_S3_PREFIX", default=""),
+            # Blank: AWS; else MinIO, Ceph, R2 ... (http://minio.internal:9000).
+            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MEDIA_S3_REGION", default="") or None,
+            "default_acl": None,  # the bucket's own: private
+            # A stored contract is evidence: a second file of the same name gets a new name.
+            "file_overwrite": False,
+            "querystring_expire": 300,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         # Hashed, compressed files in production; plain files when DEBUG or under tests,
         # where no collectstatic has run (docs/stack-notes.md, gotcha 7).
@@ -391,9 +420,10 @@ CELERY_BEAT_SCHEDULE["billing-issue-due"] = {
 }
 # Go-live and first-invoice review (billing/go_live.py, billing/invoice_review.py): billing
 # that starts at go-live waits for its date, entered on the deal page or posted by the product
-# with one of these bearer tokens (comma-separated; none: the endpoint refuses every call); a
-# go-live date may lie at most this many days ahead; when the review is on, a deal's first
-# invoice waits as a draft until Finance releases it.
+# with one of these bearer tokens (comma-separated `name=secret` entries, the name goes in the
+# audit event; a bare secret still works; none: the endpoint refuses every call); a go-live
+# date may lie at most this many days ahead; when the review is on, a deal's first invoice
+# waits as a draft until Finance releases it.
 BILLING_GO_LIVE_TOKENS = env.list("BILLING_GO_LIVE_TOKENS", default=[])
 BILLING_GO_LIVE_MAX_DAYS_AHEAD = env.int("BILLING_GO_LIVE_MAX_DAYS_AHEAD", default=90)
 BILLING_FIRST_INVOICE_REVIEW = env.bool("BILLING_FIRST_INVOICE_REVIEW", default=False)
@@ -408,6 +438,36 @@ APPROVAL_DELEGATION_MAX_DAYS = env.int("APPROVAL_DELEGATION_MAX_DAYS", default=3
 CELERY_BEAT_SCHEDULE["approvals-reminder-daily"] = {
     "task": "approvals.remind",
     "schedule": crontab(hour=env.int("APPROVAL_REMINDER_HOUR", default=8), minute=0),
+}
+
+# Process dashboard (issue 16, docs/dashboard.md): the days each stage may take before it
+# counts as an SLA breach (Closed-Won → drafted → approved → signed → invoiced → paid);
+# INSIGHTS_STAGE_SLA_DAYS="drafted=3,signed=10" overrides some and keeps the others.
+INSIGHTS_STAGE_SLA_DAYS = {
+    "drafted": 2,
+    "approved": 5,
+    "signed": 14,
+    "invoiced": 3,
+    "paid": 45,
+} | {stage: int(days) for stage, days in env.dict("INSIGHTS_STAGE_SLA_DAYS", default={}).items()}
+
+# Exception inbox (issue 16, docs/inbox.md): hours each kind of stopped work may wait before
+# its SLA counts as breached (INBOX_SLA_HOURS="ar_item=48,dead_step=2" overrides some and
+# keeps the others); the daily digest e-mail goes out at INBOX_DIGEST_HOUR.
+INBOX_SLA_HOURS = {
+    "manual_review": 24,
+    "changes_requested": 24,
+    "signature": 24,
+    "crm_quarantine": 24,
+    "crm_drift": 24,
+    "billing_exception": 24,
+    "ar_item": 72,
+    "dead_step": 4,
+    "dead_event": 4,
+} | {kind: int(hours) for kind, hours in env.dict("INBOX_SLA_HOURS", default={}).items()}
+CELERY_BEAT_SCHEDULE["inbox-digest-daily"] = {
+    "task": "inbox.send_digest",
+    "schedule": crontab(hour=env.int("INBOX_DIGEST_HOUR", default=7), minute=15),
 }
 
 # Audit (issue 12, docs/audit.md): the key of every event's HMAC, held outside the database
@@ -428,10 +488,49 @@ CELERY_BEAT_SCHEDULE["audit-anchor-hourly"] = {
     "schedule": crontab(minute=0),
 }
 
+# --- Operations (issue 16, docs/deploy.md): Celery for money paths, /healthz, /metrics,
+# JSON logs with request ids -------------------------------------------------------------
+# Beside CELERY_TASK_ACKS_LATE, _REJECT_ON_WORKER_LOST and PREFETCH 1 above: a task that runs
+# past its soft limit is interrupted (SoftTimeLimitExceeded), past the hard one its process is
+# killed. The longest task is the nightly CRM sync (a full import of thousands of deals); an
+# outbox delivery (up to 100 pipeline steps in one message) comes next.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1800)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=1680)
+CRM_SYNC_TIME_LIMIT = env.int("CRM_SYNC_TIME_LIMIT", default=3600)
+CELERY_TASK_ANNOTATIONS = {
+    "dealdesk.crm_sync": {
+        "time_limit": CRM_SYNC_TIME_LIMIT,
+        "soft_time_limit": CRM_SYNC_TIME_LIMIT - 120,
+    }
+}
+# Redis redelivers a message not acknowledged within this time: with acks_late it must
+# outlast the longest task, or a running task is handed to a second worker (check ops.E001).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * CRM_SYNC_TIME_LIMIT)
+}
+# A worker that lost the broker stops its running tasks: the broker hands them out again,
+# and running on would run them twice (the tasks are idempotent, twice at once is the risk).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat's heartbeat (dealdesk/ops/tasks.py): /healthz calls beat stale after this long.
+CELERY_BEAT_SCHEDULE["ops-beat-heartbeat"] = {"task": "ops.beat_heartbeat", "schedule": 60.0}
+HEALTHZ_BEAT_STALE_SECONDS = env.int("HEALTHZ_BEAT_STALE_SECONDS", default=300)
+# A pipeline step or webhook event waiting this long past its due time fails /healthz.
+HEALTHZ_OUTBOX_LAG_SECONDS = env.int("HEALTHZ_OUTBOX_LAG_SECONDS", default=300)
+HEALTHZ_BROKER_TIMEOUT_SECONDS = env.float("HEALTHZ_BROKER_TIMEOUT_SECONDS", default=1.0)
+# /metrics answers only these bearer tokens (comma-separated: two during a rotation); none
+# set, it does not exist.
+METRICS_TOKENS = env.list("METRICS_TOKEN", default=[])
+# "json" (one object per line with the request id) or "plain" (a laptop's terminal).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "dealdesk.ops.json_logs.JsonFormatter"},
+    },
     "filters": {
         # A machine without the Noto fonts warns per missing character per PDF: print each once.
         "font_warnings_once": {
@@ -442,9 +541,10 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["font_warnings_once"],
-        }
+        },
+        "webhook_rejects": {"class": "dealdesk.ops.metrics.WebhookRejectCounter"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -457,5 +557,10 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # Two lines per request and answer; every Stripe call is an IntegrationCall row.
         "stripe": {"level": "WARNING"},
+        # A refused webhook is counted for /metrics from the warning that refuses it.
+        "dealdesk.integrations.views": {"handlers": ["webhook_rejects"]},
+        # One line per request and per task (dealdesk/ops); runserver writes its own.
+        "dealdesk.access": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
+        "dealdesk.tasks": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
 }

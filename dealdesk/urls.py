@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from audit.evidence import views as evidence_views
 from dealdesk import access_review, audit_log, notification_views, owner_views, views
 from dealdesk.crm import views as crm_views
 
@@ -33,8 +34,16 @@ urlpatterns = [
     path("signatures/", include("contracts.esign.desk_urls")),
     path("approvals/", include("approvals.urls")),
     path("billing/", include("billing.urls")),
+    path("inbox/", include("inbox.urls")),
+    path("insights/", include("insights.urls")),
     path("access-review/", access_review.access_review, name="access-review"),
     path("audit/", audit_log.audit_log_page, name="audit-log"),
+    path("audit/evidence/", evidence_views.evidence_sample_page, name="audit-evidence"),
+    path(
+        "audit/evidence/deals/<int:pk>/",
+        evidence_views.evidence_pack_download,
+        name="audit-evidence-deal",
+    ),
     path("notifications/", notification_views.notification_list, name="notification-list"),
     path(
         "notifications/read-all/",

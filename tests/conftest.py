@@ -39,6 +39,8 @@ def _reference_data_in_transactional_tests(request):
     from contracts.esign.reference_data import install_esign_reference_data
     from contracts.reference_data import install_contract_reference_data
     from dealdesk.reference_data import install_reference_data
+    from inbox.reference_data import install_inbox_reference_data
+    from insights.reference_data import install_insights_reference_data
 
     request.getfixturevalue("transactional_db")
     install_reference_data(apps)
@@ -46,6 +48,8 @@ def _reference_data_in_transactional_tests(request):
     install_approval_reference_data(apps)
     install_esign_reference_data(apps)
     install_billing_reference_data(apps)
+    install_inbox_reference_data(apps)
+    install_insights_reference_data(apps)
 
 
 @pytest.fixture

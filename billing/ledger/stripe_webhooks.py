@@ -27,6 +27,8 @@ def _signed_with(body: bytes, header: str, secret: str, tolerance: int | None) -
 
 class StripeWebhooks:
     handler = "billing.tasks.stripe_event_handle"
+    # Queued events are handled together: one fetch per object for all its news.
+    batch_handler = "billing.tasks.stripe_events_handle"
 
     def verify(self, request: HttpRequest) -> VerifiedEvent:
         secrets = [secret for secret in settings.STRIPE_WEBHOOK_SECRET if secret.strip()]

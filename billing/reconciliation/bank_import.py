@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -48,7 +47,7 @@ from billing.models import (
 from billing.reconciliation.matching import IncomingPayment
 from billing.reconciliation.open_invoices import OpenInvoices
 from billing.reconciliation.payments import receive_many
-from billing.services import MANAGE_PERM
+from billing.services import require_finance
 from billing.settlement import Applied, ar_open, invoice_apply
 from contracts.stored_files import deleted_on_failure
 
@@ -111,11 +110,6 @@ def status_label(status: str) -> str:
     return fixed.get(status) or f"AR: {ARReason(status).label.lower()}"
 
 
-def _require_finance(actor: AbstractBaseUser) -> None:
-    if not actor.has_perm(MANAGE_PERM):
-        raise PermissionDenied(f"{actor} may not import bank statements")
-
-
 # --- upload -----------------------------------------------------------------------------------
 
 
@@ -129,7 +123,7 @@ def bank_import_upload(
 ) -> BankImport:
     """Store a statement for preview. A CSV is read with its bank's saved mapping; `mapping`
     (Finance confirmed the columns) is saved for the bank. MappingNeeded: a new bank's CSV."""
-    _require_finance(actor)
+    require_finance(actor, "import bank statements")
     if len(content) > MAX_FILE_BYTES:
         raise ImportRefused(f"Statements up to {MAX_FILE_BYTES // 1024 // 1024} MB are imported.")
     sha256 = file_sha256(content)
@@ -340,7 +334,7 @@ def bank_import_commit(*, import_id: int, actor: AbstractBaseUser) -> dict:
     PostgreSQL every event would walk that row's ever longer chain of versions. A commit cut
     short leaves the statement in preview; committing again books only what is missing
     (payments are keyed by their entry ids, reversals by theirs)."""
-    _require_finance(actor)
+    require_finance(actor, "import bank statements")
     with transaction.atomic():
         upload = _locked_preview(import_id)
     statement = _statement(upload)
@@ -503,7 +497,7 @@ def _reverse(entry: StatementEntry, actor: AbstractBaseUser) -> bool:
 
 
 def bank_import_discard(*, import_id: int, actor: AbstractBaseUser) -> BankImport:
-    _require_finance(actor)
+    require_finance(actor, "import bank statements")
     with transaction.atomic():
         upload = BankImport.objects.select_for_update().get(pk=import_id)
         if upload.state != ImportState.PREVIEW:

@@ -20,7 +20,7 @@ from billing.bank_statements.entries import checked_money
 from billing.models import Invoice, Payment, PaymentSource
 from billing.reconciliation.matching import Decision, Finding, IncomingPayment
 from billing.reconciliation.open_invoices import OpenInvoices
-from billing.services import MANAGE_PERM
+from billing.services import MANAGE_PERM, require_finance
 from billing.settlement import Books, ar_open, payment_allocate
 from dealdesk.models import PIPELINE_PERM
 
@@ -246,8 +246,7 @@ def payment_record_manual(
     note: str = "",
 ) -> Payment:
     """A payment Finance saw arrive (a cheque, a transfer not on an imported statement)."""
-    if not actor.has_perm(MANAGE_PERM):
-        raise PermissionDenied(f"{actor} may not record payments")
+    require_finance(actor, "record payments")
     if not _ENTRY_TOKEN.fullmatch(entry_token or ""):
         raise PaymentRefused("the form has expired: open it again")
     if received_on > timezone.localdate():

@@ -35,7 +35,7 @@ from billing.models import (
 )
 from billing.reconciliation.payments import payment_receive
 from billing.settlement import ar_open
-from billing.stripe_sync.converged import converged_on_commit
+from billing.stripe_sync.converged import converged_mark
 from billing.stripe_sync.records import record_of
 from dealdesk import services as deal_services
 from dealdesk.models import Deal, DealState
@@ -59,7 +59,9 @@ def invoice_converge(
     item says so (paid or voided since, there is nothing to chase)."""
     fetched_from = timezone.now()
     invoice = _converge(invoice_get(stripe_invoice_id), actor, payment_failed=payment_failed)
-    converged_on_commit(stripe_invoice_id, fetched_from)
+    # After what the fetch applied committed (or in the caller's transaction, rolled back
+    # with it): a mark never outlives the work it vouches for.
+    converged_mark(stripe_invoice_id, fetched_from)
     return invoice
 
 

@@ -2,10 +2,19 @@ from django import template
 
 from billing import go_live
 from billing.invoice_review import invoices_awaiting_release
-from billing.models import BillingRecord
+from billing.models import BillingRecord, RecordState
 from billing.services import MANAGE_PERM
 
 register = template.Library()
+
+
+@register.filter
+def billing_state_label(record: BillingRecord) -> str:
+    """The Billing card's badge: a record that waits for its go-live date is not being
+    created, it waits (nothing goes to the ledger before the date)."""
+    if record.state == RecordState.PENDING and go_live.awaits_go_live(record):
+        return "Waiting for go-live date"
+    return record.get_state_display()
 
 
 @register.inclusion_tag("billing/_go_live.html", takes_context=True)

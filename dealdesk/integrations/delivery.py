@@ -9,7 +9,7 @@ a second run finds it done and does nothing.
 
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import timedelta
 
@@ -51,8 +51,12 @@ def due(model: type[models.Model], *, now=None) -> models.QuerySet:
     return model.objects.filter(status__in=[S.PENDING, S.RUNNING], next_attempt_at__lte=now)
 
 
-def claim(model: type[models.Model], pk: int) -> models.Model | None:
-    """Take row `pk` for one attempt, or None when it is done, dead or another worker's."""
+def claim(
+    model: type[models.Model], pk: int, *, attempts: int | None = None
+) -> models.Model | None:
+    """Take row `pk` for one attempt, or None when it is done, dead or another worker's;
+    with `attempts`, also None once it has had a different number of attempts (the caller's
+    message about it is stale)."""
     now = timezone.now()
     with transaction.atomic():
         # skip_locked: a second worker given the same row (the relay and the sweep both sent
@@ -61,6 +65,7 @@ def claim(model: type[models.Model], pk: int) -> models.Model | None:
             model.objects.select_for_update(skip_locked=True)
             .filter(pk=pk)
             .filter(Q(status=S.PENDING) | Q(status=S.RUNNING, next_attempt_at__lte=now))
+            .filter(**({} if attempts is None else {"attempts": attempts}))
             .first()
         )
         if row is None:
@@ -73,6 +78,27 @@ def claim(model: type[models.Model], pk: int) -> models.Model | None:
     return row
 
 
+def claim_fresh(model: type[models.Model], among: Q, *, limit: int) -> list[models.Model]:
+    """Take up to `limit` due rows matching `among` for their first attempt, as `claim`
+    takes one (oldest first). Rows being retried are left out: each waits for its backoff
+    and runs alone."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.INTEGRATIONS_RUNNING_LEASE_SECONDS)
+    with transaction.atomic():
+        rows = list(
+            due(model, now=now)
+            .select_for_update(skip_locked=True)  # as in `claim`: others' rows are skipped
+            .filter(among, status=S.PENDING, attempts=0)
+            .order_by("pk")[:limit]
+        )
+        model.objects.filter(pk__in=[row.pk for row in rows]).update(
+            status=S.RUNNING, attempts=1, next_attempt_at=lease, updated_at=now
+        )
+    for row in rows:
+        row.status, row.attempts, row.next_attempt_at = S.RUNNING, 1, lease
+    return rows
+
+
 def run_claimed(
     row: models.Model,
     work: Callable[[], None],
@@ -83,18 +109,58 @@ def run_claimed(
     dead_action: str,
 ) -> bool:
     """Run `work` for a claimed row and record the outcome; True when it succeeded."""
-    token = _final_attempt.set(row.attempts >= settings.INTEGRATIONS_MAX_ATTEMPTS)
-    try:
+
+    def one(_pks: list[int]) -> dict[int, Exception]:
         work()
-    except Exception as exc:  # every failure is recorded on the row; none is lost
-        _failed(row, exc, error_field=error_field, describe=describe, dead_action=dead_action)
-        return False
+        return {}
+
+    return run_claimed_many(
+        [row],
+        one,
+        error_field=error_field,
+        done_field=done_field,
+        describe=lambda _row: describe,
+        dead_action=dead_action,
+    )[row.pk]
+
+
+def run_claimed_many(
+    rows: list[models.Model],
+    work: Callable[[list[int]], Mapping[int, Exception]],
+    *,
+    error_field: str,
+    done_field: str,
+    describe: Callable[[models.Model], str],
+    dead_action: str,
+) -> dict[int, bool]:
+    """Run `work` once for claimed rows of one model; it answers the rows that failed, with
+    their failure. Each row's outcome is recorded as `run_claimed` records one (the rows
+    that succeeded marked done in one update); {pk: succeeded}."""
+    model = type(rows[0])
+    final = all(row.attempts >= settings.INTEGRATIONS_MAX_ATTEMPTS for row in rows)
+    token = _final_attempt.set(final)
+    try:
+        failures = dict(work([row.pk for row in rows]))
+    except Exception as exc:  # every failure is recorded on each row; none is lost
+        failures = {row.pk: exc for row in rows}
     finally:
         _final_attempt.reset(token)
-    type(row).objects.filter(pk=row.pk).update(
-        status=S.DONE, **{done_field: timezone.now(), error_field: ""}, updated_at=timezone.now()
-    )
-    return True
+    done = [row.pk for row in rows if row.pk not in failures]
+    if done:
+        now = timezone.now()
+        model.objects.filter(pk__in=done).update(
+            status=S.DONE, **{done_field: now, error_field: ""}, updated_at=now
+        )
+    for row in rows:
+        if row.pk in failures:
+            _failed(
+                row,
+                failures[row.pk],
+                error_field=error_field,
+                describe=describe(row),
+                dead_action=dead_action,
+            )
+    return {row.pk: row.pk not in failures for row in rows}
 
 
 def _failed(

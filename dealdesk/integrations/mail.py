@@ -5,7 +5,7 @@ import smtplib
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 
 from dealdesk.integrations.calls import vendor_call
 from dealdesk.integrations.errors import IntegrationError
@@ -19,9 +19,11 @@ def send_notification(
     recipients: list[str],
     key: str = "",
     attachments: Sequence[tuple[str, bytes, str]] = (),
+    html_body: str = "",
 ) -> int:
     """Send once per `key`: a step run again (its worker died after sending) sends nothing.
-    `attachments`: (file name, content, MIME type) each, e.g. an invoice's PDF."""
+    `attachments`: (file name, content, MIME type) each, e.g. an invoice's PDF; `html_body`,
+    when given, goes beside the plain text as its HTML alternative."""
     if not recipients:
         return 0
     sent = IntegrationCall.objects.filter(
@@ -31,9 +33,11 @@ def send_notification(
         return 0
     with vendor_call("smtp", "send_mail", idempotency_key=key):
         try:
-            message = EmailMessage(
+            message = EmailMultiAlternatives(
                 f"[Dealdesk] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients
             )
+            if html_body:
+                message.attach_alternative(html_body, "text/html")
             for name, content, mimetype in attachments:
                 message.attach(name, content, mimetype)
             return message.send()

@@ -12,8 +12,8 @@ def outbox_deliver(message_ids: list[int]) -> None:
 
 
 @shared_task(name="integrations.webhook_process")
-def webhook_process(event_pk: int) -> None:
-    webhooks.webhook_process(event_pk)
+def webhook_process(event_pk: int, attempts: int | None = None) -> None:
+    webhooks.webhook_process(event_pk, attempts)
 
 
 @shared_task(name="integrations.sweep")

@@ -135,7 +135,7 @@ def test_the_same_date_again_changes_nothing_and_a_different_one_is_refused(
     today = timezone.localdate()
     set_go_live(deal, today, desk_user)
     numbers = list(Invoice.objects.values_list("number", flat=True))
-    record = set_go_live(deal, today, pipeline_user(), source="product")
+    record = set_go_live(deal, today, pipeline_user(), source="product", token_name="crm")
     assert record.go_live_on == today
     assert go_live_events().count() == 1
     assert list(Invoice.objects.values_list("number", flat=True)) == numbers
@@ -177,6 +177,30 @@ def test_only_deal_desk_and_finance_set_go_live(waiting_deal, set_go_live, make_
     assert not go_live_events().exists()
 
 
+def test_the_go_live_permission_is_its_own_granted_to_deal_desk_and_finance(
+    waiting_deal, set_go_live, make_user
+):
+    from django.contrib.auth.models import Group, Permission
+
+    granted = Group.objects.filter(permissions__codename="set_go_live").values_list(
+        "name", flat=True
+    )
+    assert sorted(granted) == ["Deal Desk", "Finance"]
+    # Managing deals is not enough without it; the permission alone is.
+    deal = waiting_deal()
+    desk = make_user("Deal Desk", username="desk_without_go_live")
+    desk.groups.get().permissions.remove(Permission.objects.get(codename="set_go_live"))
+    desk = type(desk).objects.get(pk=desk.pk)  # permissions are cached on the instance
+    assert desk.has_perm("dealdesk.manage_deal")
+    with pytest.raises(PermissionDenied):
+        set_go_live(deal, timezone.localdate(), desk)
+    assert not go_live_events().exists()
+    solo = make_user(username="go_live_only")
+    solo.user_permissions.add(Permission.objects.get(codename="set_go_live"))
+    solo = type(solo).objects.get(pk=solo.pk)
+    assert set_go_live(deal, timezone.localdate(), solo).go_live_on == timezone.localdate()
+
+
 # --- the deal page ------------------------------------------------------------------------
 
 
@@ -189,6 +213,8 @@ def test_the_deal_page_waits_for_the_date_and_takes_it(
     page = client.get(f"/deals/{deal.pk}/").content.decode()
     assert "Billing starts at go-live: waiting for the date" in page
     assert 'data-testid="go-live-form"' in page
+    assert 'data-testid="billing-state">Waiting for go-live date</span>' in page
+    assert "Being created" not in page
     today = timezone.localdate().isoformat()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -198,6 +224,7 @@ def test_the_deal_page_waits_for_the_date_and_takes_it(
     assert f"Go-live {today} recorded; billing started." in page
     assert f"Go-live {today}: billing starts from it." in page
     assert "waiting for the date" not in page
+    assert 'data-testid="billing-state">In billing</span>' in page
     deal.refresh_from_db()
     assert deal.state == "invoiced"
 
@@ -262,7 +289,9 @@ def test_the_product_posts_go_live_and_billing_starts(waiting_deal, post_go_live
     assert deal.state == "invoiced"
     (event,) = go_live_events()
     assert event.actor == pipeline_user()
-    assert event.data == {"source": "product"}
+    # A bare secret (the older form) is named by its place in the list, never shown.
+    assert event.data == {"source": "product", "token": "token 2"}
+    assert TOKEN not in json.dumps(event.data)
     # Posted again (a retry): 200, nothing new.
     assert post_go_live(deal.pk, {"go_live_on": today}).status_code == 200
     assert go_live_events().count() == 1
@@ -270,6 +299,45 @@ def test_the_product_posts_go_live_and_billing_starts(waiting_deal, post_go_live
     conflict = post_go_live(deal.pk, {"go_live_on": other})
     assert conflict.status_code == 409
     assert "already" in conflict.json()["error"]
+
+
+def test_the_audit_event_names_the_token_the_date_came_with_never_its_secret(
+    waiting_deal, post_go_live, settings
+):
+    settings.BILLING_GO_LIVE_TOKENS = [
+        "onboarding-app=a-secret-of-onboarding",
+        f"provisioning={TOKEN}",
+        "legacyBase64Secret==",  # "=" as padding only: a bare secret
+    ]
+    deal = waiting_deal()
+    response = post_go_live(deal.pk, {"go_live_on": timezone.localdate().isoformat()})
+    assert response.status_code == 200
+    (event,) = go_live_events()
+    assert event.data == {"source": "product", "token": "provisioning"}
+    assert TOKEN not in json.dumps([event.data, event.before, event.after, event.reason])
+    # The name is no token itself; the padded bare secret is, whole (so past the token, it
+    # is the unknown deal that is refused).
+    named = post_go_live(deal.pk, {"go_live_on": "2020-01-01"}, token="provisioning")
+    assert named.status_code == 401
+    padded = post_go_live(0, {"go_live_on": "2020-01-01"}, token="legacyBase64Secret==")
+    assert padded.status_code == 404
+
+
+def test_configured_tokens_read_both_forms():
+    from django.test import override_settings
+
+    from billing.api_views import go_live_tokens
+
+    with override_settings(
+        BILLING_GO_LIVE_TOKENS=["crm=s3cret=x", "bare-secret", " ", "abc==", "bad name=zz", "n="]
+    ):
+        assert go_live_tokens() == [
+            ("crm", "s3cret=x"),
+            ("token 2", "bare-secret"),
+            ("token 4", "abc=="),
+            ("token 5", "bad name=zz"),
+            ("token 6", "n="),
+        ]
 
 
 @pytest.mark.parametrize(

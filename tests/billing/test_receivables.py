@@ -198,6 +198,7 @@ def test_above_tolerance_a_second_finance_user_approves_never_the_requester(
         ar_write_off_approve(item_id=item.pk, actor=fin_a)
     _refreshed(invoice, item)
     assert (invoice.amount_written_off, item.state) == (0, "awaiting_approval")
+    assert "ar_item.write_off_approved" not in _actions()
 
     item = ar_write_off_approve(item_id=item.pk, actor=fin_b)
     _refreshed(invoice)
@@ -205,6 +206,18 @@ def test_above_tolerance_a_second_finance_user_approves_never_the_requester(
     assert (invoice.state, invoice.amount_written_off) == ("paid", Decimal("80"))
     resolved = AuditEvent.objects.get(action="ar_item.resolved")
     assert (resolved.data["requested_by"], resolved.data["approved_by"]) == (fin_a.pk, fin_b.pk)
+    # The approval is an event of its own, by the approver, before the item resolves.
+    approved = AuditEvent.objects.get(action="ar_item.write_off_approved")
+    assert (approved.actor, approved.object_id) == (fin_b, str(item.pk))
+    assert approved.data == {
+        "amount": "80.00",
+        "currency": invoice.currency,
+        "invoice": invoice.number,
+        "requested_by": fin_a.pk,
+        "approved_by": fin_b.pk,
+    }
+    actions = _actions()
+    assert actions.index("ar_item.write_off_approved") < actions.index("ar_item.resolved")
 
 
 def test_without_a_tolerance_every_write_off_needs_a_second_approver(issued_invoice, finance):
@@ -212,7 +225,8 @@ def test_without_a_tolerance_every_write_off_needs_a_second_approver(issued_invo
     item = partial_item(invoice, invoice.total - 1)
     item = ar_write_off(item_id=item.pk, amount="1", actor=finance[0], reason="a cent or so")
     assert item.state == "awaiting_approval"
-    assert AuditEvent.objects.get(action="ar_item.write_off_requested").data["amount"] == "1"
+    # At the currency's minor unit, as the amount is checked (checked_money).
+    assert AuditEvent.objects.get(action="ar_item.write_off_requested").data["amount"] == "1.00"
 
 
 def test_who_typed_in_the_payment_neither_writes_it_off_alone_nor_approves_it(
@@ -428,7 +442,7 @@ def test_only_finance_acts_and_sets_tolerances(issued_invoice, finance, desk_use
         lambda: ar_chase(item_id=item.pk, actor=desk_user),
         lambda: write_off_tolerance_set(currency="USD", amount="5", actor=desk_user),
     ):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied, match=r"may not .*: that is Finance's"):
             act()
     _refreshed(invoice)
     assert invoice.amount_due == 10

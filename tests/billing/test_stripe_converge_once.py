@@ -1,16 +1,23 @@
-"""Queued news of one Stripe invoice converges it once: the first event's fetch sees what the
-others announce, so they need no fetch of their own (billing/stripe_sync/converged.py), while
-news that arrives after that fetch is still fetched and acted on."""
+"""Queued news of one Stripe invoice converges it once: one fetch sees what all of it
+announces, and news stored before a committed fetch needs none of its own
+(billing/stripe_sync/converged.py, a database row every worker reads), while news that arrives
+after that fetch is still fetched and acted on."""
 
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from billing.ledger.stripe_client import stripe_client
 from billing.models import ARItem, ARReason, Invoice, Payment
-from billing.stripe_sync.converged import CLOCK_MARGIN, already_applied, converged_on_commit
+from billing.stripe_sync.converged import (
+    CLOCK_MARGIN,
+    already_applied,
+    converged_mark,
+    fetched_since,
+)
 from billing.stripe_sync.events import stripe_event_handle
 from dealdesk.integrations.models import IntegrationCall, WebhookEvent
 from dealdesk.integrations.webhooks import webhook_process
@@ -59,13 +66,15 @@ def queue(client, fake, django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def work(django_capture_on_commit_callbacks):
-    """work(pks) → each queued event handled as the worker does, commits included."""
+    """work(pks) → each queued event's task run as the worker runs them, commits included
+    (the first takes the others with it in its batch); every event ends done."""
 
     def run(pks: list[int]) -> None:
         for pk in pks:
             with django_capture_on_commit_callbacks(execute=True):
-                ok = webhook_process(pk)
-                assert ok, WebhookEvent.objects.get(pk=pk).handler_error
+                webhook_process(pk, 0)  # as relayed: a first attempt
+        for event in WebhookEvent.objects.filter(pk__in=pks):
+            assert event.status == "done", event.handler_error
 
     return run
 
@@ -135,16 +144,33 @@ def test_a_failed_payment_is_never_taken_as_seen(fake, signed_deal, queue, work)
     assert ARItem.objects.filter(reason=ARReason.PAYMENT_FAILED).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_only_news_received_a_margin_before_a_committed_fetch_counts_as_seen():
     fetched_from = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
-    object_id = f"in_margin_{fetched_from.timestamp()}"
-    converged_on_commit(object_id, fetched_from)  # autocommit: marked at once
+    converged_mark("in_margin", fetched_from)
+    mark = fetched_since(["in_margin", "in_never_converged"])
 
-    assert already_applied(object_id, fetched_from - CLOCK_MARGIN)
-    assert not already_applied(object_id, fetched_from - CLOCK_MARGIN / 2)
-    assert not already_applied(object_id, fetched_from + CLOCK_MARGIN)
-    assert not already_applied("in_never_converged", fetched_from - dt.timedelta(days=1))
-    # An older fetch's mark never moves the newer one back.
-    converged_on_commit(object_id, fetched_from - dt.timedelta(hours=1))
-    assert already_applied(object_id, fetched_from - CLOCK_MARGIN)
+    assert list(mark) == ["in_margin"]
+    assert already_applied(mark["in_margin"], fetched_from - CLOCK_MARGIN)
+    assert not already_applied(mark["in_margin"], fetched_from - CLOCK_MARGIN / 2)
+    assert not already_applied(mark["in_margin"], fetched_from + CLOCK_MARGIN)
+    assert not already_applied(None, fetched_from - dt.timedelta(days=1))
+    # An older fetch's mark never moves the newer one back; a newer one moves it on.
+    converged_mark("in_margin", fetched_from - dt.timedelta(hours=1))
+    assert fetched_since(["in_margin"]) == {"in_margin": fetched_from}
+    converged_mark("in_margin", fetched_from + MINUTE)
+    assert fetched_since(["in_margin"]) == {"in_margin": fetched_from + MINUTE}
+
+
+@pytest.mark.django_db
+def test_a_converge_that_rolls_back_leaves_no_mark():
+    fetched_from = timezone.now()
+
+    def converge_failing() -> None:
+        with transaction.atomic():
+            converged_mark("in_rolled_back", fetched_from)
+            raise RuntimeError("what the fetch applied failed to commit")
+
+    with pytest.raises(RuntimeError):
+        converge_failing()
+    assert fetched_since(["in_rolled_back"]) == {}

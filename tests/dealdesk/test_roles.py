@@ -56,10 +56,12 @@ def test_anyone_else_may_decide(make_user):
             "Finance",
             [
                 "Deals",
+                "Inbox",
                 "Legal review",
                 "My approvals",
                 "Signatures",
                 "Billing",
+                "Dashboard",
                 "Catalog",
                 "Audit log",
                 "Admin",
@@ -72,6 +74,7 @@ def test_anyone_else_may_decide(make_user):
                 "Legal review",
                 "Signatures",
                 "Billing",
+                "Dashboard",
                 "CRM sync",
                 "Audit log",
                 "Access review",
@@ -82,10 +85,12 @@ def test_anyone_else_may_decide(make_user):
             "Deal Desk",
             [
                 "Deals",
+                "Inbox",
                 "Legal review",
                 "My approvals",
                 "Signatures",
                 "Billing",
+                "Dashboard",
                 "CRM sync",
                 "Audit log",
                 "Admin",
@@ -100,7 +105,7 @@ def test_navigation_follows_the_role(make_user, role, labels):
 
 
 @pytest.mark.parametrize(
-    "app", ["dealdesk", "contracts", "approvals", "contracts.esign", "billing"]
+    "app", ["dealdesk", "contracts", "approvals", "contracts.esign", "billing", "inbox", "insights"]
 )
 def test_every_permission_a_role_names_exists_and_is_granted(app):
     from django.contrib.auth.models import Group

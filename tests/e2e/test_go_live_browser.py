@@ -31,6 +31,7 @@ def test_deal_desk_enters_the_go_live_date_and_the_first_invoice_is_issued(
     expect(card.get_by_test_id("go-live-waiting")).to_contain_text(
         "Billing starts at go-live: waiting for the date"
     )
+    expect(card.get_by_test_id("billing-state")).to_have_text("Waiting for go-live date")
     card.scroll_into_view_if_needed()
     screenshot(f"go-live-waiting-{width}")
     today = timezone.localdate().isoformat()
@@ -39,6 +40,7 @@ def test_deal_desk_enters_the_go_live_date_and_the_first_invoice_is_issued(
     expect(page.get_by_text(f"Go-live {today} recorded; billing started.")).to_be_visible()
     card = page.get_by_test_id("billing-panel")
     expect(card.get_by_test_id("go-live-on")).to_contain_text(today)
+    expect(card.get_by_test_id("billing-state")).to_have_text("In billing")
     invoice = Invoice.objects.get(deal=deal, plan_index=1)
     assert invoice.state == "issued"
     expect(card.get_by_test_id("invoices")).to_contain_text(invoice.number)

@@ -1,0 +1,98 @@
+"""audit.bulk writes rows below the ORM (a statement's payments, history rows, audit events):
+what it stores must be exactly what save() would store, on SQLite and PostgreSQL, whatever
+shortcut it takes past the fields' own preparation."""
+
+import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection, transaction
+
+from audit.bulk import insert_rows, update_rows
+from billing.models import BankImport, ImportState, Payment, PaymentSource, PaymentState
+
+pytestmark = pytest.mark.django_db
+
+AT = datetime.datetime(2026, 3, 2, 9, 30, 15, 250000, tzinfo=datetime.UTC)
+BERLIN = datetime.datetime(2026, 3, 2, 10, 30, 15, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+@pytest.fixture
+def finance(make_user):
+    return make_user("Finance")
+
+
+def statement(finance, sha: str, **values) -> BankImport:
+    return BankImport(
+        sha256=sha, filename="march.csv", file="statements/march.csv", kind="csv",
+        state=ImportState.COMMITTED, entries=3, uploaded_by=finance, committed_by=finance,
+        created_at=AT, updated_at=AT, **values,
+    )  # fmt: skip
+
+
+def stored(model, pk: int, columns: list[str]) -> tuple:
+    """The row as the database holds it (SQLite's text for dates, jsonb's for JSON)."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {names} FROM {table} WHERE id = %s", [pk])
+        return cursor.fetchone()
+
+
+def inserted(obj) -> int:
+    model = type(obj)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    with transaction.atomic():
+        (pk,) = insert_rows(model, fields, [[getattr(obj, f.attname) for f in fields]], ids=True)
+    return pk
+
+
+def test_a_row_inserted_in_bulk_is_stored_as_save_stores_it(finance):
+    values = {"summary": {"new_payments": 2, "by_status": {"paid": 2}}, "committed_at": BERLIN}
+    saved = statement(finance, "a" * 64, **values)
+    saved.save()
+    BankImport.objects.filter(pk=saved.pk).update(created_at=AT, updated_at=AT)  # auto_now
+    pk = inserted(statement(finance, "b" * 64, **values))
+
+    columns = [f.column for f in BankImport._meta.concrete_fields if f.name not in ("id", "sha256")]
+    assert stored(BankImport, pk, columns) == stored(BankImport, saved.pk, columns)
+    row = BankImport.objects.get(pk=pk)
+    assert (row.state, row.summary, row.committed_at, row.created_at) == (
+        ImportState.COMMITTED, values["summary"], BERLIN, AT,
+    )  # fmt: skip
+
+
+def test_a_json_string_is_stored_as_json_not_as_its_bare_text(finance):
+    pk = inserted(statement(finance, "c" * 64, summary="not an object"))
+
+    assert BankImport.objects.get(pk=pk).summary == "not an object"
+
+
+def test_changed_rows_written_in_bulk_read_back_as_set(finance):
+    payments = [
+        Payment.objects.create(
+            source=PaymentSource.BANK,
+            external_id=f"E{n}",
+            received_on=datetime.date(2026, 3, n),
+            amount=Decimal("100.00"),
+            currency="EUR",
+        )
+        for n in (1, 2)
+    ]
+    for n, payment in enumerate(payments, start=1):
+        payment.amount_applied = Decimal("40.25") * n
+        payment.received_on = datetime.date(2026, 4, n)
+        payment.updated_at = AT
+    Payment.objects.filter(pk=payments[0].pk).update(state=PaymentState.APPLIED)
+    fields = [Payment._meta.get_field(n) for n in ("amount_applied", "received_on", "updated_at")]
+
+    with transaction.atomic():
+        update_rows(Payment, payments, fields)
+
+    rows = Payment.objects.filter(pk__in=[p.pk for p in payments]).order_by("pk")
+    assert [(p.amount_applied, p.received_on, p.updated_at, p.state) for p in rows] == [
+        (Decimal("40.25"), datetime.date(2026, 4, 1), AT, PaymentState.APPLIED),
+        (Decimal("80.50"), datetime.date(2026, 4, 2), AT, PaymentState.RECEIVED),
+    ]
