@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
+import requests
 import stripe
 from django.conf import settings
 
@@ -42,15 +43,27 @@ def stripe_client() -> stripe.StripeClient:
 
 @functools.lru_cache(maxsize=8)
 def _client(api_key: str, api_base: str, api_version: str, timeout: float) -> stripe.StripeClient:
-    # Cached per configuration: each client keeps a pooled HTTP session per thread, which a
-    # client built per call would open and leak every time.
+    # Cached per configuration: the client keeps one pooled HTTP session, which a client
+    # built per call would open and leak every time.
     return stripe.StripeClient(
         api_key,
         stripe_version=api_version,
         base_addresses={"api": api_base} if api_base else None,
         max_network_retries=0,
-        http_client=stripe.RequestsClient(timeout=timeout),
+        http_client=stripe.RequestsClient(timeout=timeout, session=_session(api_base)),
     )
+
+
+def _session(api_base: str) -> requests.Session:
+    """A session that reads the proxy settings (HTTPS_PROXY, NO_PROXY...) once, here.
+
+    By default requests re-reads them and ~/.netrc on every call: a measurable share of a
+    webhook batch's Stripe calls. `trust_env` off changes nothing else: the SDK passes its
+    own CA bundle and authenticates with its key header."""
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = requests.utils.get_environ_proxies(api_base or stripe.DEFAULT_API_BASE)
+    return session
 
 
 def idempotency_key(*parts: object) -> str:

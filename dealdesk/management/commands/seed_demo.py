@@ -5,6 +5,7 @@ nothing (no rows, no history, no audit events). Deals are created and moved thro
 same services the product uses, so their history and audit trail are real.
 """
 
+import contextlib
 import dataclasses
 import random
 from datetime import date
@@ -34,6 +35,7 @@ from dealdesk.crm.models import CrmOwner
 from dealdesk.models import Account, Contact, Deal, Product
 from dealdesk.reference_data import install_reference_data
 from dealdesk.roles import Role
+from insights.demo import demo_clock, demo_start
 
 DEMO_PASSWORD = "dealdesk-demo"  # noqa: S105 - printed on purpose: demo users only
 
@@ -289,6 +291,18 @@ BILLING_TERMS = {
 WAITING_GROUP = {"waiting_finance": Role.FINANCE, "waiting_executive": Role.EXECUTIVE}
 
 # (target state, how many) — 40 deals across the pipeline.
+# Demo states a deal reaches through e-signature (walked at today's date, see Command._clock).
+SIGNATURE_AND_AFTER = {
+    "out_for_signature",
+    "countersigning",
+    "signed",
+    "billing",
+    "billing_exception",
+    "invoiced",
+    "partially_paid",
+    "paid",
+}
+
 STATE_PLAN = [
     ("drafting", 6),
     # Six in review; the waiting ones take the places of deals that needed nobody (or only
@@ -427,11 +441,23 @@ class Command(BaseCommand):
                 spec = self._deal_spec(rng, number, crm_id, target, sales, products, accounts)
                 if Deal.objects.filter(crm_id=crm_id).exists():
                     continue
-                with pipeline.held():
+                with pipeline.held(), self._clock(target, number):
                     deal = services.deal_create(spec=spec, actor=services.pipeline_user())
                     self._move(deal, target, users)
                 created += 1
         return created
+
+    def _clock(self, target: str, number: int):
+        """The deals that stop before signature are walked in the past (insights/demo.py), so
+        the dashboard has weeks of cycle times and ageing to show. Those sent for signature
+        or past it are walked now: their signing links, expiry and invoice dates stay as the
+        demo describes them."""
+        if target in SIGNATURE_AND_AFTER:
+            return contextlib.nullcontext()
+        total = sum(count for _, count in STATE_PLAN)
+        # Its own draws, so the deals' random choices stay what they were without the clock.
+        waits = random.Random(number)  # noqa: S311 - fixed seed: the same demo every time
+        return demo_clock(demo_start(number, total), waits)
 
     def _deal_spec(self, rng, number, crm_id, target, sales, products, accounts):
         account = accounts[number % len(accounts)]
