@@ -28,6 +28,7 @@ BENCHMARKS = [
     ("bench_stripe_webhooks.py", ["postgres", "sqlite"]),
     ("bench_bank_import.py", ["postgres", "sqlite"]),
     ("bench_dashboard.py", ["postgres", "sqlite"]),
+    ("bench_pipeline.py", ["postgres"]),  # 1,000 deals CRM → paid, eager: ~20 min
     ("bench_faults.py", ["postgres"]),  # its own PostgreSQL, Redis, workers and gunicorn
 ]
 
