@@ -56,7 +56,10 @@ def line_inside_a_task() -> str:
 
 def test_inside_a_task_the_line_names_the_task():
     result = line_inside_a_task.apply()
-    entry = json.loads(result.get())
+    # The eager result's value, not .get(): a real worker started in this process by an
+    # earlier test leaves Celery's "inside a task" flag set, and .get() would refuse.
+    assert result.successful(), result.traceback
+    entry = json.loads(result.result)
     assert (entry["task"], entry["task_id"]) == ("tests.ops.line_inside_a_task", result.id)
 
 
