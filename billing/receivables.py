@@ -93,6 +93,18 @@ def _item_invoice(item: ARItem) -> Invoice:
     return Invoice.objects.get(pk=item.invoice_id)
 
 
+def _amount_due_on(invoice: Invoice, amount: Decimal | str, what: str) -> Decimal:
+    """`amount` checked as money in the invoice's currency and at most what it still asks for;
+    `what` ends the refusal ("not 5.00 to credit")."""
+    amount = money_amount(amount, invoice.currency)
+    if amount > invoice.amount_due:
+        raise ReceivableError(
+            f"invoice {invoice} has {invoice.currency} {invoice.amount_due} due, "
+            f"not {amount} {what}"
+        )
+    return amount
+
+
 def _item_payment(item: ARItem) -> Payment:
     if item.payment_id is None:
         raise ReceivableError(f"AR item {item.pk} holds no payment")
@@ -204,12 +216,7 @@ def ar_write_off(
     item = _locked_item(item_id, actor, ARState.OPEN)
     reason = _required(reason, "Say why it is written off")
     invoice = _item_invoice(item)
-    amount = money_amount(amount, invoice.currency)
-    if amount > invoice.amount_due:
-        raise ReceivableError(
-            f"invoice {invoice} has {invoice.currency} {invoice.amount_due} due, "
-            f"not {amount} to write off"
-        )
+    amount = _amount_due_on(invoice, amount, "to write off")
     alone = amount <= write_off_tolerance(invoice.currency)
     if alone and manual_recorder_id(item) != actor.pk:
         _write_off(item, invoice, amount, actor=actor, note=reason, data={})
@@ -331,12 +338,7 @@ def ar_credit_note(
     item = _locked_item(item_id, actor, ARState.OPEN)
     reason = _required(reason, "Say why the credit note is issued")
     invoice = _item_invoice(item)
-    amount = money_amount(amount, invoice.currency)
-    if amount > invoice.amount_due:
-        raise ReceivableError(
-            f"invoice {invoice} has {invoice.currency} {invoice.amount_due} due, "
-            f"not {amount} to credit"
-        )
+    amount = _amount_due_on(invoice, amount, "to credit")
     invoice_apply(invoice.pk, Applied(credited=amount), actor=actor, reason=f"credited: {reason}")
     number = next_document_number(f"{invoice.legal_entity}-CN", timezone.localdate().year)
     note = CreditNote(
