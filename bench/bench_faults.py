@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import ROOT, median, percentile, report
+from bench.harness import ROOT, median, percentile, print_durability, report
 
 STEPS = 1_000
 WEBHOOKS = 100
@@ -374,12 +374,7 @@ def main() -> None:
 
         django.setup()
         call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name, setting FROM pg_settings WHERE name = ANY(%s)",
-                [["fsync", "synchronous_commit", "full_page_writes"]],
-            )
-            print("PostgreSQL:", ", ".join(f"{n}={s}" for n, s in cursor.fetchall()))
+        print_durability()
         print("shortened for the bench:", ", ".join(f"{k}={v}" for k, v in LEASE_ENV.items()))
         children = Children(env, tmp)
         stack.callback(children.stop_all)

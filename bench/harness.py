@@ -60,6 +60,7 @@ def django_database(kind: str) -> Iterator[None]:
         django.setup()
         if kind == "postgres":
             name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+            print_durability()
         else:
             from django.core.management import call_command
 
@@ -70,6 +71,19 @@ def django_database(kind: str) -> Iterator[None]:
         finally:
             if name:
                 connection.creation.destroy_test_db(name, verbosity=0)
+
+
+def print_durability() -> None:
+    """Every PostgreSQL figure names the durability it was measured with: the throwaway
+    cluster runs with fsync off, production (and `bench/run.py`'s durable pass) with it on."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, setting FROM pg_settings WHERE name = ANY(%s) ORDER BY name",
+            [["fsync", "synchronous_commit", "full_page_writes"]],
+        )
+        print("PostgreSQL:", ", ".join(f"{n}={s}" for n, s in cursor.fetchall()), flush=True)
 
 
 def settle(*tables: str) -> None:

@@ -1,12 +1,18 @@
 """`make bench`: run every benchmark, each in its own process, on SQLite and PostgreSQL.
 
 PostgreSQL comes from BENCH_DATABASE_URL, or else a throwaway cluster from `.ci/pg` (stopped
-at the end if this run started it). Each benchmark prints its own figures.
+at the end if this run started it), which runs with fsync off. The audit and outbox figures
+are then measured again on a second cluster with PostgreSQL's durable defaults (fsync and
+synchronous_commit on, as production runs). Each benchmark prints its own figures, and every
+PostgreSQL one the durability it ran with. `--only NAME …` runs the named scripts alone
+(`make bench-ops`: the load and fault scenarios).
 """
 
+import argparse
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -31,9 +37,46 @@ BENCHMARKS = [
     ("bench_pipeline.py", ["postgres"]),  # 1,000 deals CRM → paid, eager: ~20 min
     ("bench_faults.py", ["postgres"]),  # its own PostgreSQL, Redis, workers and gunicorn
 ]
+# Measured again with fsync and synchronous_commit on: what every commit costs in production.
+DURABLE = ["bench_audit.py", "bench_outbox.py"]
+DURABLE_CLUSTER = {
+    "DD_PG_PORT": "54339",
+    "DD_PG_DIR": str(Path(tempfile.gettempdir()) / "dd-pg-durable"),
+    "DD_PG_DURABLE": "1",
+}
+
+
+def run(script: str, db: str, env: dict[str, str], heading: str = "") -> bool:
+    print(f"\n== {script} --db {db}{heading}", flush=True)
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, str(BENCH / script), "--db", db], cwd=ROOT, env=env
+    )
+    return result.returncode == 0
+
+
+def durable_pass(scripts: list[str], env: dict[str, str]) -> int:
+    """The durable scripts on a cluster of their own with PostgreSQL's defaults."""
+    pg = str(ROOT / ".ci" / "pg")
+    cluster = {**env, **DURABLE_CLUSTER}
+    url = subprocess.run(  # noqa: S603
+        [pg, "start"], check=True, capture_output=True, text=True, env=cluster
+    ).stdout.strip()
+    try:
+        heading = " (fsync and synchronous_commit on)"
+        env = {**env, "BENCH_DATABASE_URL": url}
+        return sum(not run(script, "postgres", env, heading) for script in scripts)
+    finally:
+        subprocess.run([pg, "stop"], check=False, env=cluster)  # noqa: S603
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description="Run the benchmarks.")
+    parser.add_argument("--only", nargs="+", metavar="SCRIPT", help="e.g. bench_faults.py")
+    only = parser.parse_args().only
+    names = [script for script, _ in BENCHMARKS]
+    if only and set(only) - set(names):
+        parser.error(f"no such benchmark: {', '.join(sorted(set(only) - set(names)))}")
+    selected = [(script, dbs) for script, dbs in BENCHMARKS if not only or script in only]
     env = dict(os.environ)
     pg = str(ROOT / ".ci" / "pg")
     started_pg = False
@@ -46,13 +89,11 @@ def main() -> int:
         env["BENCH_DATABASE_URL"] = url
     failures = 0
     try:
-        for script, databases in BENCHMARKS:
-            for db in databases:
-                print(f"\n== {script} --db {db}", flush=True)
-                result = subprocess.run(  # noqa: S603
-                    [sys.executable, str(BENCH / script), "--db", db], cwd=ROOT, env=env
-                )
-                failures += result.returncode != 0
+        for script, databases in selected:
+            failures += sum(not run(script, db, env) for db in databases)
+        durable = [script for script, _ in selected if script in DURABLE]
+        if durable:
+            failures += durable_pass(durable, env)
     finally:
         if started_pg:
             subprocess.run([pg, "stop"], check=False)  # noqa: S603

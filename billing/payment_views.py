@@ -44,6 +44,7 @@ from billing.reconciliation.payments import (
     manual_entry_token,
     payment_record_manual,
 )
+from billing.selectors import open_invoice_choices
 from billing.services import MANAGE_PERM, require_finance
 from dealdesk.models import Currency
 from dealdesk.paging import CappedPaginator
@@ -128,7 +129,8 @@ class ManualPaymentForm(forms.Form):
         max_length=40,
         required=False,
         label="Invoice number",
-        help_text="Blank: matched by the reference, or the payer and the amount.",
+        help_text="Type or pick one of the open invoices; blank: matched by the reference, or the "
+        "payer and the amount.",
     )
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
@@ -181,7 +183,17 @@ def payment_new(request: HttpRequest) -> HttpResponse:
         form = ManualPaymentForm(
             initial={"entry_token": manual_entry_token(), "received_on": timezone.localdate()}
         )
-    return render(request, "billing/payments/new.html", {"form": form, "tab": "payments"})
+    invoices = open_invoice_choices()
+    return render(
+        request,
+        "billing/payments/new.html",
+        {
+            "form": form,
+            "tab": "payments",
+            "open_invoices": invoices,
+            "payers": sorted({i["customer"] for i in invoices if i["customer"]}),
+        },
+    )
 
 
 # --- bank imports -------------------------------------------------------------------------------

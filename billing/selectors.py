@@ -86,6 +86,25 @@ def receivables(*, today: date) -> QuerySet[Invoice]:
     )
 
 
+# The manual payment form offers this many open invoices to pick from (the oldest due first);
+# any other is still found by its number.
+PICKER_LIMIT = 500
+
+
+def open_invoice_choices() -> list[dict]:
+    """Open invoices for the payment form's pickers: number, customer (the legal name the
+    payer is likely to use), money due and due date; one query."""
+    return list(
+        Invoice.objects.filter(state=InvoiceState.ISSUED, number__isnull=False)
+        .annotate(due=_DUE)
+        .filter(due__gt=0)
+        .order_by("due_on", "number")
+        .values("number", "currency", "due", "due_on", customer=F("deal__account__legal_name"))[
+            :PICKER_LIMIT
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class InvoiceFilters:
     state: str = ""

@@ -16,7 +16,7 @@ class DealdeskConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the pipeline's post_transition listener.
-        from dealdesk import pipeline  # noqa: F401
+        from dealdesk import pipeline, segments  # noqa: F401 - segments registers its check
         from dealdesk.roles import grant_auditor_view_permissions
 
         # Auditors read everything, including models that later apps add.

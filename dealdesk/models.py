@@ -62,6 +62,8 @@ class Account(TimestampedModel):
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     # A master agreement on file puts the account's deals on the enterprise pattern.
     msa_reference = models.CharField("MSA reference", max_length=100, blank=True)
+    # The CRM's NumberOfEmployees: the account's segment (dealdesk/segments.py) follows from it.
+    employees = models.PositiveIntegerField(null=True, blank=True)
 
     history = HistoricalRecords()
 

@@ -451,6 +451,10 @@ INSIGHTS_STAGE_SLA_DAYS = {
     "paid": 45,
 } | {stage: int(days) for stage, days in env.dict("INSIGHTS_STAGE_SLA_DAYS", default={}).items()}
 
+# Customer segments by the account's employee count (dealdesk/segments.py): below the first
+# bound SMB, below the second Mid-Market, from it on Enterprise.
+ACCOUNT_SEGMENT_BANDS = env.list("ACCOUNT_SEGMENT_BANDS", cast=int, default=[200, 2000])
+
 # Exception inbox (issue 16, docs/inbox.md): hours each kind of stopped work may wait before
 # its SLA counts as breached (INBOX_SLA_HOURS="ar_item=48,dead_step=2" overrides some and
 # keeps the others); the daily digest e-mail goes out at INBOX_DIGEST_HOUR.
@@ -521,6 +525,9 @@ HEALTHZ_BROKER_TIMEOUT_SECONDS = env.float("HEALTHZ_BROKER_TIMEOUT_SECONDS", def
 # /metrics answers only these bearer tokens (comma-separated: two during a rotation); none
 # set, it does not exist.
 METRICS_TOKENS = env.list("METRICS_TOKEN", default=[])
+# A worker machine's own scrape target ("host:port", e.g. "10.0.0.5:9808"): the task
+# timings its pool processes recorded (needs PROMETHEUS_MULTIPROC_DIR). Unset: none.
+WORKER_METRICS_ADDRESS = env.str("WORKER_METRICS_ADDRESS", default="")
 # "json" (one object per line with the request id) or "plain" (a laptop's terminal).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 

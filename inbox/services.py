@@ -3,10 +3,11 @@ person's daily-digest choice. Each is audited; resolving the item happens where 
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.actions import Action
@@ -23,6 +24,10 @@ class NotWaiting(PermissionDenied):
     answer 404 either way, so a hidden item's existence is not revealed."""
 
 
+def _locked(kind: str, key: str) -> InboxAssignment | None:
+    return InboxAssignment.objects.select_for_update().filter(kind=kind, object_key=key).first()
+
+
 @transaction.atomic
 def inbox_assign(*, kind: str, key: str, actor: AbstractBaseUser) -> InboxAssignment:
     """Assign a waiting item to `actor` (taking it over from whoever held it)."""
@@ -31,18 +36,29 @@ def inbox_assign(*, kind: str, key: str, actor: AbstractBaseUser) -> InboxAssign
         raise NotWaiting(f"{kind} {key} is not waiting for you")
     _source, since = entry
     # Locked: two people pressing "Assign to me" at once end with one holder and two events.
-    assignment = (
-        InboxAssignment.objects.select_for_update().filter(kind=kind, object_key=key).first()
-    )
-    before = None
+    assignment = _locked(kind, key)
     if assignment is None:
-        assignment = InboxAssignment(kind=kind, object_key=key, user=actor)
-    else:
-        current = assignment.assigned_at >= since
-        if current and assignment.user_id == actor.pk:
-            return assignment
-        before = {"user": assignment.user.get_username() if current else None}
-        assignment.user = actor
+        # Nothing to lock yet: whoever inserts first holds it; the other finds the unique
+        # (kind, key) row taken, and takes it over like any later "Assign to me".
+        try:
+            with transaction.atomic():
+                return _assigned(InboxAssignment(kind=kind, object_key=key), actor, None, since)
+        except IntegrityError:
+            assignment = _locked(kind, key)
+    current = assignment.assigned_at >= since
+    if current and assignment.user_id == actor.pk:
+        return assignment
+    before = {"user": assignment.user.get_username() if current else None}
+    return _assigned(assignment, actor, before, since)
+
+
+def _assigned(
+    assignment: InboxAssignment,
+    actor: AbstractBaseUser,
+    before: dict | None,
+    since: datetime.datetime,
+) -> InboxAssignment:
+    assignment.user = actor
     assignment.assigned_at = timezone.now()
     record_change(
         assignment,
@@ -50,7 +66,11 @@ def inbox_assign(*, kind: str, key: str, actor: AbstractBaseUser) -> InboxAssign
         action=Action.INBOX_ASSIGNED,
         before=before,
         after={"user": actor.get_username()},
-        data={"kind": kind, "key": key, "waiting_since": since.isoformat()},
+        data={
+            "kind": assignment.kind,
+            "key": assignment.object_key,
+            "waiting_since": since.isoformat(),
+        },
     )
     return assignment
 

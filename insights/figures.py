@@ -25,6 +25,7 @@ from approvals.models import ApprovalRequest, PolicyExchangeRate, RequestState
 from approvals.policy import POLICY_CURRENCY
 from billing.models import BillingRecord
 from dealdesk.models import Deal, DealState
+from dealdesk.segments import segment_q
 from dealdesk.selectors import visible_deals
 from insights.forms import DashboardFilters, week_of
 from insights.history import (
@@ -156,6 +157,8 @@ class Dashboard:
 
 def filtered_deals(*, user: AbstractBaseUser, filters: DashboardFilters) -> QuerySet[Deal]:
     deals = visible_deals(user=user)
+    if filters.segment:
+        deals = deals.filter(segment_q(filters.segment))
     if filters.pattern:
         deals = deals.filter(pattern__code=filters.pattern)
     if filters.owner:

@@ -1,7 +1,7 @@
-"""The dashboard's filters: a period (a preset or from/to), pattern and owner.
+"""The dashboard's filters: a period (a preset or from/to), segment, pattern and owner.
 
 Every value comes from the query string and is hostile: dates are parsed by Django, the
-pattern and owner must be ones the choices offer, and a period is at most a year long (the
+segment, pattern and owner must be ones the choices offer, and a period is at most a year long (the
 percentiles are computed over the stage changes inside it).
 """
 
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from dealdesk.models import DealPattern
 from dealdesk.roles import Role
+from dealdesk.segments import Segment
 
 MAX_PERIOD_DAYS = 366
 PRESETS = {
@@ -70,15 +71,21 @@ def preset_period(preset: str, today: datetime.date) -> tuple[datetime.date, dat
 @dataclass(frozen=True)
 class DashboardFilters:
     period: Period
+    segment: str  # a Segment value, or "" for any
     pattern: str  # a DealPattern code, or "" for any
     owner: str  # an owner's username, or "" for any
     preset: str  # "" when from/to were given
+
+    @property
+    def segment_label(self) -> str:
+        return Segment(self.segment).label if self.segment else ""
 
 
 class DashboardFilterForm(forms.Form):
     preset = forms.ChoiceField(required=False, choices=[("", "Custom"), *PRESETS.items()])
     date_from = forms.DateField(required=False, label="From")
     date_to = forms.DateField(required=False, label="To")
+    segment = forms.ChoiceField(required=False, choices=[("", "Any segment"), *Segment.choices])
     pattern = forms.ChoiceField(required=False)
     owner = forms.ChoiceField(required=False)
 
@@ -124,6 +131,7 @@ class DashboardFilterForm(forms.Form):
         data = self.cleaned_data
         return DashboardFilters(
             period=Period.of(data["date_from"], data["date_to"]),
+            segment=data["segment"],
             pattern=data["pattern"],
             owner=data["owner"],
             preset=data["preset"],
@@ -138,7 +146,7 @@ class DashboardFilterForm(forms.Form):
         else:
             query["date_from"] = data["date_from"].isoformat()
             query["date_to"] = data["date_to"].isoformat()
-        for name in ("pattern", "owner"):
+        for name in ("segment", "pattern", "owner"):
             if data[name]:
                 query[name] = data[name]
         return query.urlencode()

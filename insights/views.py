@@ -141,6 +141,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     heading = [
         "Dealdesk process dashboard",
         f"{filters.period.first_day.isoformat()} to {filters.period.last_day.isoformat()}",
+        f"segment: {filters.segment_label or 'any'}",
         f"pattern: {filters.pattern or 'any'}",
         f"owner: {filters.owner or 'any'}",
     ]

@@ -36,6 +36,7 @@ OBJECT_FIELDS = {
         "BillingState",
         "BillingPostalCode",
         "BillingCountry",
+        "NumberOfEmployees",
     ],
     "Product2": ["Id", "ProductCode", "Name", "IsActive"],
     "Opportunity": [
@@ -78,6 +79,8 @@ ACCOUNT_FIELDS = {
     "BillingPostalCode": "billing_postal_code",
     "BillingCountry": "billing_country",
 }
+# Salesforce's NumberOfEmployees is an 8-digit number.
+MAX_EMPLOYEES = 99_999_999
 # Dealdesk fields the CRM owns on a deal; anything else (pattern, pricing) is Dealdesk's.
 DEAL_FIELDS = [
     "name",
@@ -401,6 +404,12 @@ def map_account(record: dict) -> Mapped:
         out.values[name] = _text(
             record, crm_name, _max(Account, name), out, required=crm_name == "Name"
         )
+    employees = record.get("NumberOfEmployees")
+    out.values["employees"] = (
+        None if employees in (None, "") else _whole(employees, 0, MAX_EMPLOYEES)
+    )
+    if employees not in (None, "") and out.values["employees"] is None:
+        out.reasons.append(f"not an employee count: NumberOfEmployees = {employees!r:.80}")
     return out
 
 

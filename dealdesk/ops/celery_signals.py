@@ -5,9 +5,16 @@ beat): the request id rides along with each task as a message header, tasks are 
 import logging
 import time
 
-from celery.signals import beat_init, before_task_publish, task_postrun, task_prerun
+from celery.signals import (
+    beat_init,
+    before_task_publish,
+    task_postrun,
+    task_prerun,
+    worker_ready,
+)
+from django.conf import settings
 
-from dealdesk.ops.metrics import TASK_SECONDS, TASK_WAIT_SECONDS
+from dealdesk.ops.metrics import TASK_SECONDS, TASK_WAIT_SECONDS, serve_worker_metrics
 from dealdesk.ops.request_id import TASK_HEADER, current_request_id
 
 PUBLISHED_AT_HEADER = "dealdesk_published_at"
@@ -61,3 +68,11 @@ def _first_heartbeat(**_) -> None:
     from dealdesk.ops.tasks import beat_heartbeat
 
     beat_heartbeat.delay()
+
+
+@worker_ready.connect
+def _worker_metrics(**_) -> None:
+    # In the worker's main process, once: the pool processes write their timings to
+    # PROMETHEUS_MULTIPROC_DIR and this server adds them up when Prometheus scrapes.
+    if settings.WORKER_METRICS_ADDRESS:
+        serve_worker_metrics(settings.WORKER_METRICS_ADDRESS)

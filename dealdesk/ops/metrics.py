@@ -19,6 +19,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -139,3 +140,19 @@ def exposition() -> bytes:
     live = CollectorRegistry()
     live.register(LiveReadings())
     return generate_latest(recorded_registry()) + generate_latest(live)
+
+
+def worker_address(address: str) -> tuple[str, int]:
+    """WORKER_METRICS_ADDRESS as (host, port); ValueError when it is not "host:port"."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{address!r} is not host:port")
+    return host.strip("[]"), int(port)
+
+
+def serve_worker_metrics(address: str):
+    """A worker machine's scrape target: what its processes recorded (task timings). The
+    database and broker readings are the web's /metrics, the same from any machine.
+    Returns prometheus_client's (server, thread)."""
+    host, port = worker_address(address)
+    return start_http_server(port, addr=host, registry=recorded_registry())

@@ -13,17 +13,20 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from audit.actions import Action
 from audit.evidence import offline_verify
-from audit.evidence.services import evidence_pack_export
+from audit.evidence.sample import audit_sample
+from audit.evidence.services import evidence_pack_export, sample_zip_stream
 from audit.evidence.sources import StoredFileTampered
 from audit.models import AuditEvent
-from audit.services import audit_anchor_head
+from audit.services import audit_anchor_head, audit_record
 from billing.reconciliation.payments import payment_receive
 from dealdesk.services import pipeline_user
 from tests.billing.conftest import *  # noqa: F403 - the billing fixtures
+from tests.dealdesk.factories import DealFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +234,33 @@ def test_a_tampered_stored_file_stops_the_export_and_is_audited(paid_deal):
     finding = AuditEvent.objects.filter(action=Action.INVOICE_FILE_TAMPERED).get()
     assert finding.object_id == str(invoice.pk)
     assert not exports.exists()
+
+
+def test_a_sample_meeting_a_tampered_deal_refuses_that_pack_and_finishes(paid_deal, tmp_path):
+    other = DealFactory()
+    audit_record(actor=None, action=Action.DEAL_OWNER_ASSIGNED, obj=other, reason="sampled too")
+    invoice = paid_deal.invoices.get(plan_index=1)
+    with open(invoice.pdf.path, "ab") as handle:
+        handle.write(b"%")
+    period = timezone.now().strftime("%Y-%m")
+    out = tmp_path / "command"
+    with pytest.raises(CommandError, match=rf"1 sampled deal\(s\) refused .*: {paid_deal.pk};"):
+        call_command("export_audit", sample=50, period=period, seed="7", out=str(out))
+    manifest = json.loads((out / f"sample-{period}-seed-7.json").read_text())
+    assert other.pk in [p["deal_id"] for p in manifest["packs"]]
+    assert [r["deal_id"] for r in manifest["refused"]] == [paid_deal.pk]
+    refusal = (out / f"deal-{paid_deal.pk}-REFUSED.txt").read_text()
+    assert invoice.pdf.name in refusal
+    assert not (out / f"deal-{paid_deal.pk}-evidence.zip").exists()
+
+    # The browser's streamed sample is a whole zip with the same refusal in it.
+    sample = audit_sample(period=period, size=50, seed="7")
+    streamed = b"".join(sample_zip_stream(sample=sample, actor=None, exporter="t", via="test"))
+    with zipfile.ZipFile(io.BytesIO(streamed)) as archive:
+        names = archive.namelist()
+        listed = json.loads(archive.read("sample-manifest.json"))
+    assert f"deal-{paid_deal.pk}-REFUSED.txt" in names
+    assert f"deal-{other.pk}-evidence.zip" in names
+    assert listed["refused"][0]["reason"] == manifest["refused"][0]["reason"]
+    exports = AuditEvent.objects.filter(action=Action.AUDIT_EVIDENCE_EXPORTED).order_by("seq")
+    assert [set(e.data["refused"]) for e in exports] == [{str(paid_deal.pk)}] * 2

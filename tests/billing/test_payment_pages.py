@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -101,6 +103,39 @@ def test_manual_entry_form_records_once_however_often_it_is_sent(client, fin, is
     assert Payment.objects.count() == 1
     invoice.refresh_from_db()
     assert invoice.state == "paid"
+
+
+def test_manual_entry_offers_the_open_invoices_and_their_customers(client, fin, issued_invoice):
+    issued_invoice()
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("billing:payment-new"))
+    invoices = [issued_invoice() for _ in range(3)]
+    with CaptureQueriesContext(connection) as more:
+        page = client.get(reverse("billing:payment-new")).content.decode()
+    assert len(more) == len(few)  # one query for the pickers, however many invoices
+    picker = re.search(r'<datalist id="open-invoices".*?</datalist>', page, re.S)[0]
+    for invoice in invoices:
+        customer = invoice.deal.account.legal_name
+        assert f'<option value="{invoice.number}">' in picker
+        assert customer in picker
+        assert f'<option value="{customer}">' in page
+    assert 'list="open-invoices"' in page
+    # A paid invoice is no longer offered.
+    paid = invoices[0]
+    client.post(
+        reverse("billing:payment-new"),
+        {
+            "entry_token": re.search(r'name="entry_token" value="([^"]+)"', page)[1],
+            "amount": str(paid.total),
+            "currency": paid.currency,
+            "received_on": timezone.localdate().isoformat(),
+            "payer_name": "Customer",
+            "invoice": paid.number,
+        },
+    )
+    page = client.get(reverse("billing:payment-new")).content.decode()
+    assert f'<option value="{paid.number}">' not in page
+    assert f'<option value="{invoices[1].number}">' in page
 
 
 def test_manual_entry_form_refuses_hostile_values(client, fin):

@@ -52,6 +52,7 @@ STANDARD_FIELDS = {
                 "BillingState",
                 "BillingPostalCode",
                 "BillingCountry",
+                "NumberOfEmployees",
             ]
         ),
     },

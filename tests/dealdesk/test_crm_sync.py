@@ -20,6 +20,7 @@ from dealdesk.crm.lock import sync_run_release, sync_run_start
 from dealdesk.crm.models import CrmDrift, CrmOwner, CrmWatermark, QuarantinedRecord, SyncRun
 from dealdesk.crm.sync import crm_sync
 from dealdesk.models import Account, Contact, Deal, DealLine, Product
+from dealdesk.segments import Segment, segment_of
 from tests.dealdesk.crm_records import (
     account,
     contact_role,
@@ -525,6 +526,23 @@ def test_a_product_whose_is_active_is_not_a_boolean_is_quarantined_not_taken_as_
     entry = QuarantinedRecord.objects.get(object_name="Product2")
     assert entry.reason == "IsActive = 'true' is not a boolean"
     assert not Product.objects.get(sku="OLD").active
+
+
+def test_the_employee_count_sets_the_segment_and_a_bad_one_is_quarantined(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    first, second = fake_salesforce.records["Account"][:2]
+    fake_salesforce.put("Account", {**first, "NumberOfEmployees": 1200})
+    fake_salesforce.put("Account", {**second, "NumberOfEmployees": "lots"})
+
+    run = sync(django_capture_on_commit_callbacks)
+
+    account = Account.objects.get(crm_id=first["Id"])
+    assert account.employees == 1200
+    assert segment_of(account.employees) == Segment.MID_MARKET
+    assert run.counts["Account"]["quarantined"] == 1
+    entry = QuarantinedRecord.objects.get(object_name="Account")
+    assert entry.reason == "not an employee count: NumberOfEmployees = 'lots'"
 
 
 def test_a_deal_past_drafting_is_never_rewritten_its_change_is_drift(

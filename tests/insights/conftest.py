@@ -30,14 +30,14 @@ class History:
     slow_draft: Deal  # drafted late (4 days), out for signature since day 7 (overdue)
     drafting: Deal  # won on day 20, still drafting at the end (overdue)
     cancelled: Deal
-    reworked: Deal  # changes requested once; another owner and pattern
+    reworked: Deal  # changes requested once; another owner, pattern and segment
     before: Deal  # every stage before the period
 
 
 @pytest.fixture
 def history(make_user):
     sam, alex = make_user("Sales", username="sam"), make_user("Sales", username="alex")
-    account = AccountFactory()
+    account = AccountFactory(employees=50)  # SMB; the reworked deal's is Enterprise
     paid = won_deal(at=T0, owner=sam, account=account, tcv=Decimal("1000.00"))
     move(
         paid,
@@ -63,7 +63,11 @@ def history(make_user):
     cancelled = won_deal(at=T0, owner=sam, account=account, tcv=Decimal("9.00"))
     move(cancelled, ("start_drafting", T0 + HOUR), ("cancel", T0 + 5 * DAY))
     reworked = won_deal(
-        at=T0 + 7 * DAY, owner=alex, account=account, pattern="multi_product", tcv=Decimal("500")
+        at=T0 + 7 * DAY,
+        owner=alex,
+        account=AccountFactory(employees=5000),
+        pattern="multi_product",
+        tcv=Decimal("500"),
     )
     move(
         reworked,

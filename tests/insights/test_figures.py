@@ -114,13 +114,27 @@ def test_sla_breaches_ended_late_and_overdue_at_the_end(history, desk, settings)
     )
 
 
-def test_owner_and_pattern_filters(history, desk):
-    for query in ({"owner": "alex"}, {"pattern": "multi_product"}):
+def test_owner_pattern_and_segment_filters(history, desk):
+    for query in ({"owner": "alex"}, {"pattern": "multi_product"}, {"segment": "enterprise"}):
         board = figures(desk, **query)
         assert board.deal_ids("stage:drafted") == [history.reworked.pk]
         assert board.aging == {("approved", 2): 1}
         assert board.days_to_first_payment == []
         assert board.deal_ids("approvals:Finance") == [history.reworked.pk]
+
+
+def test_segment_is_the_account_s_by_the_bands_in_force(history, desk, settings):
+    smb = figures(desk, segment="smb")
+    assert history.reworked.pk not in smb.deal_ids("stage:drafted")
+    assert history.paid.pk in smb.deal_ids("stage:drafted")
+    assert figures(desk, segment="unknown").deal_ids("stage:drafted") == []
+    assert figures(desk, segment="mid_market").deal_ids("stage:drafted") == []
+    # Moving the bounds re-segments every deal, the past included.
+    settings.ACCOUNT_SEGMENT_BANDS = [10, 100]
+    assert figures(desk, segment="mid_market").deal_ids("stage:drafted") == smb.deal_ids(
+        "stage:drafted"
+    )
+    assert figures(desk, segment="enterprise").deal_ids("stage:drafted") == [history.reworked.pk]
 
 
 def test_percentile_interpolates_like_postgresql():

@@ -106,6 +106,7 @@ def test_the_csv_is_what_the_page_shows(history, desk_client):
     assert rows[0] == [
         "Dealdesk process dashboard",
         "2025-03-03 to 2025-03-30",
+        "segment: any",
         "pattern: any",
         "owner: any",
     ]

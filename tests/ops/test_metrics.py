@@ -3,6 +3,7 @@ dead letters, queue depth and refused webhooks; several processes added up."""
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -151,3 +152,54 @@ def test_several_processes_are_added_up(tmp_path):
         (("method", "GET"), ("status", "200"), ("view", "deal-list")),
     )
     assert _samples(text)[key] == 3
+
+
+def test_a_worker_machine_serves_its_pool_processes_task_timings(tmp_path):
+    """WORKER_METRICS_ADDRESS: the worker's main process serves what its pool processes
+    wrote to PROMETHEUS_MULTIPROC_DIR, for a worker machine with no web process."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    record = (
+        "from dealdesk.ops.metrics import TASK_SECONDS;"
+        "TASK_SECONDS.labels(task='outbox.deliver', outcome='success').observe(0.2)"
+    )
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", record], cwd=ROOT, env=env, check=True)  # noqa: S603
+    serve = textwrap.dedent(
+        """
+        import sys, urllib.request
+        from dealdesk.ops.metrics import serve_worker_metrics
+        server, _ = serve_worker_metrics(f"127.0.0.1:{int(sys.argv[1])}")
+        port = server.server_address[1]
+        sys.stdout.write(urllib.request.urlopen(f"http://127.0.0.1:{port}/").read().decode())
+        server.shutdown()
+        """
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    text = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", serve, str(port)], cwd=ROOT, env=env, check=True, capture_output=True
+    ).stdout.decode()
+    key = (
+        "dealdesk_task_duration_seconds_count",
+        (("outcome", "success"), ("task", "outbox.deliver")),
+    )
+    assert _samples(text)[key] == 2
+
+
+@pytest.mark.parametrize(
+    ("address", "multiproc", "error"),
+    [
+        ("9808", "var/metrics", "ops.E002"),
+        ("10.0.0.5:x", "var/metrics", "ops.E002"),
+        ("10.0.0.5:9808", "", "ops.E003"),
+    ],
+)
+def test_the_worker_metrics_address_is_checked(settings, monkeypatch, address, multiproc, error):
+    from dealdesk.ops.checks import worker_metrics_address
+
+    settings.WORKER_METRICS_ADDRESS = address
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", multiproc)
+    assert [e.id for e in worker_metrics_address(None)] == [error]
+    settings.WORKER_METRICS_ADDRESS = ""
+    assert worker_metrics_address(None) == []

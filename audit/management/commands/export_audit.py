@@ -10,6 +10,8 @@ from audit.anchors import AnchorStoreError
 from audit.evidence.chain_proof import ChainProofError
 from audit.evidence.sample import PeriodError, audit_sample
 from audit.evidence.services import (
+    RefusedPack,
+    SampleExport,
     evidence_pack_export,
     record_sample_export,
     sample_manifest,
@@ -65,16 +67,25 @@ class Command(BaseCommand):
             f"seed {sample.seed}, sampled {len(sample.deal_ids)}: "
             f"{', '.join(map(str, sample.deal_ids)) or 'none'}"
         )
-        packs = {}
+        export = SampleExport.start()
         for pack in sample_packs(sample=sample, actor=None, exporter=exporter):
             (out / pack.name).write_bytes(pack.content)
-            packs[pack.deal_id] = pack.sha256
-            self.stdout.write(f"{out / pack.name}  sha256 {pack.sha256}")
-        manifest = dumps(sample_manifest(sample, packs, exporter))
+            export.add(pack)
+            if isinstance(pack, RefusedPack):
+                self.stderr.write(f"{out / pack.name}  REFUSED: {pack.reason}")
+            else:
+                self.stdout.write(f"{out / pack.name}  sha256 {pack.sha256}")
+        manifest = dumps(sample_manifest(sample, export, exporter))
         path = out / f"sample-{sample.period.name}-seed-{sample.seed}.json"
         path.write_bytes(manifest)
         digest = hashlib.sha256(manifest).hexdigest()
         record_sample_export(
-            sample=sample, actor=None, packs=packs, via="command", manifest_sha256=digest
+            sample=sample, actor=None, export=export, via="command", manifest_sha256=digest
         )
         self.stdout.write(f"{path}  sha256 {digest}")
+        if export.refused:
+            # The rest of the sample is written; a script still learns that it is not whole.
+            raise CommandError(
+                f"{len(export.refused)} sampled deal(s) refused (records altered): "
+                f"{', '.join(map(str, export.refused))}; see the REFUSED files and the audit log"
+            )

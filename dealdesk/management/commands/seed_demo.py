@@ -7,9 +7,11 @@ same services the product uses, so their history and audit trail are real.
 
 import contextlib
 import dataclasses
+import json
 import random
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from django.apps import apps as django_apps
 from django.conf import settings
@@ -399,6 +401,12 @@ class Command(BaseCommand):
         return products
 
     def _accounts(self) -> list[Account]:
+        # Employee counts (the segment) as the demo CRM bundle has them, so a sync changes nothing.
+        bundle = Path(settings.BASE_DIR) / "dealdesk" / "demo" / "crm_bundle.json"
+        employees = {
+            a["Id"]: a.get("NumberOfEmployees")
+            for a in json.loads(bundle.read_text(encoding="utf-8"))["Account"]
+        }
         accounts = []
         for crm_id, name, legal, street, city, state, zip_, country, currency, msa in ACCOUNTS:
             account, created = Account.objects.get_or_create(
@@ -415,6 +423,7 @@ class Command(BaseCommand):
                     "tax_id": DEMO_TAX_IDS.get(crm_id, ""),
                     "currency": currency,
                     "msa_reference": msa,
+                    "employees": employees.get(crm_id),
                 },
             )
             if created:

@@ -1,0 +1,52 @@
+"""Customer segments (SMB, Mid-Market, Enterprise) by the account's employee count.
+
+The count comes from the CRM (Salesforce's standard NumberOfEmployees), so sales and the deal
+desk read the same segment; the bounds are a setting (ACCOUNT_SEGMENT_BANDS) and apply to
+every deal at once, past ones included, as they are not stored per account.
+"""
+
+from django.conf import settings
+from django.core.checks import Error, register
+from django.db.models import Q, TextChoices
+
+
+class Segment(TextChoices):
+    SMB = "smb", "SMB"
+    MID_MARKET = "mid_market", "Mid-Market"
+    ENTERPRISE = "enterprise", "Enterprise"
+    UNKNOWN = "unknown", "Unsegmented"
+
+
+def segment_of(employees: int | None) -> Segment:
+    if employees is None:
+        return Segment.UNKNOWN
+    small, large = settings.ACCOUNT_SEGMENT_BANDS
+    if employees < small:
+        return Segment.SMB
+    return Segment.MID_MARKET if employees < large else Segment.ENTERPRISE
+
+
+def segment_q(segment: str, prefix: str = "account__") -> Q:
+    """The rows whose account is in `segment`; `prefix` leads from the model to the account."""
+    small, large = settings.ACCOUNT_SEGMENT_BANDS
+    field = f"{prefix}employees"
+    return {
+        Segment.SMB: Q(**{f"{field}__lt": small}),
+        Segment.MID_MARKET: Q(**{f"{field}__gte": small, f"{field}__lt": large}),
+        Segment.ENTERPRISE: Q(**{f"{field}__gte": large}),
+        Segment.UNKNOWN: Q(**{f"{field}__isnull": True}),
+    }[Segment(segment)]
+
+
+@register()
+def check_segment_bands(app_configs, **kwargs) -> list[Error]:
+    bands = settings.ACCOUNT_SEGMENT_BANDS
+    if len(bands) != 2 or not 0 < bands[0] < bands[1]:
+        return [
+            Error(
+                f"ACCOUNT_SEGMENT_BANDS must be two employee counts, smallest first, "
+                f"e.g. 200,2000 (got {bands!r}).",
+                id="dealdesk.E001",
+            )
+        ]
+    return []
