@@ -55,7 +55,9 @@ def approvals_evaluate(*, deal_id: int, actor: AbstractBaseUser) -> Deal:
     with transaction.atomic():
         # The deal row lock serialises evaluations of one deal (several pipeline rows may
         # enqueue one at once) so requests are opened once.
-        deal = Deal.objects.select_for_update().select_related("account").get(pk=deal_id)
+        deal = (
+            Deal.objects.select_for_update(of=("self",)).select_related("account").get(pk=deal_id)
+        )
         version = current_version(deal)
         _supersede_stale(deal, version, actor)
         if deal.state != DealState.IN_REVIEW or version is None:

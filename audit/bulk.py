@@ -5,10 +5,10 @@ sync's pages).
 Django's bulk_create and bulk_update build an expression per value (bulk_update a CASE per
 row and field) and bind every value through its field's get_db_prep_save in Python, which
 was most of a statement's commit time. Here PostgreSQL takes new rows by COPY, adapting
-plain Python values (str, int, Decimal, date, datetime) in C; SQLite takes multi-row INSERTs
-with plain values bound as they are; changed rows are one UPDATE ... FROM (VALUES ...) per
-batch on both. No save(), no signals, no pre_save: the caller gives every column its final
-value (auto_now fields too).
+plain Python values (str, int, Decimal, date, datetime) in C; SQLite takes one prepared
+INSERT run over all the rows (executemany), plain values bound as they are; changed rows are
+one UPDATE ... FROM (VALUES ...) per batch on both. No save(), no signals, no pre_save: the
+caller gives every column its final value (auto_now fields too).
 """
 
 import datetime
@@ -18,7 +18,7 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 _SQLITE_PARAMS = 30_000  # SQLite ≥ 3.32 allows 32,766 bound values a statement
 _PG_PARAMS = 60_000  # PostgreSQL allows 65,535
@@ -44,32 +44,31 @@ def insert_rows(
                 fields = [model._meta.pk, *fields]
                 rows = [[pk, *row] for pk, row in zip(new_ids, rows, strict=True)]
             plan = [(f, _COPY_AS_IS, {}) for f in fields]  # copy_rows encodes JSON itself
-            copy_rows(model, fields, [_prepared(plan, row) for row in rows])
+            copy_rows(model, fields, _prepared(plan, rows))
             return new_ids
         return _sqlite_insert(model, fields, rows, ids)
 
 
 def _sqlite_insert(model, fields, rows: list[Sequence], ids: bool) -> list[int]:
+    # One executemany of a one-row INSERT: the statement is prepared once and each row bound
+    # to it in C. A multi-row INSERT of thousands of "%s" costs more: Django's wrapper turns
+    # every "%s" into "?" with a regular expression, and SQLite parses the whole text.
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    returning = f" RETURNING {quote(model._meta.pk.column)}" if ids else ""
-    new_ids: list[int] = []
+    one = ", ".join(["%s"] * len(fields))
     plan = _plan(fields, _SQLITE_AS_IS)
-    per_statement = max(1, _SQLITE_PARAMS // len(fields))
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            batch = rows[start : start + per_statement]
-            params = [v for row in batch for v in _prepared(plan, row)]
-            cursor.execute(
-                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-                + ", ".join([one] * len(batch))
-                + returning,
-                params,
-            )
-            if ids:  # RETURNING gives the rows in the order of VALUES, as bulk_create relies on
-                new_ids.extend(pk for (pk,) in cursor.fetchall())
-    return new_ids
+    params = _prepared(plan, rows)
+    # savepoint=False: the caller's transaction, or one of its own, holds SQLite's write lock
+    # over the whole statement, so no other connection inserts in between and the new rows'
+    # ids are consecutive, ending at last_insert_rowid().
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({one})", params)  # noqa: S608
+        if not ids:
+            return []
+        cursor.execute("SELECT last_insert_rowid()")
+        (last,) = cursor.fetchone()
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 def update_rows(
@@ -96,7 +95,7 @@ def update_rows(
     with connection.cursor() as cursor:
         for start in range(0, len(objs), per_statement):
             batch = objs[start : start + per_statement]
-            params = [v for obj in batch for v in _prepared(plan, values_of(obj))]
+            params = [v for row in _prepared(plan, map(values_of, batch)) for v in row]
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM (VALUES "  # noqa: S608
                 + ", ".join([one] * len(batch))
@@ -111,13 +110,18 @@ def _plan(fields: Sequence[models.Field], types: frozenset) -> list[tuple]:
     return [(f, frozenset() if isinstance(f, models.JSONField) else types, {}) for f in fields]
 
 
-def _prepared(plan: list[tuple], row: Sequence) -> list:
-    return [
-        value
-        if type(value) in types
-        else (converters.get(type(value)) or _learn(field, converters, type(value)))(value)
-        for (field, types, converters), value in zip(plan, row, strict=True)
-    ]
+def _prepared(plan: list[tuple], rows: Iterable[Sequence]) -> list[list]:
+    """The rows as lists of values the driver takes. Column by column: most columns hold
+    only values bound as they are, found with one pass over the column instead of a check
+    of every value of every row."""
+    rows = [list(row) for row in rows]
+    for i, (field, types, converters) in enumerate(plan):
+        for kind in {type(row[i]) for row in rows} - types:
+            convert = converters.get(kind) or _learn(field, converters, kind)
+            for row in rows:
+                if type(row[i]) is kind:
+                    row[i] = convert(row[i])
+    return rows
 
 
 def _learn(field: models.Field, converters: dict, kind: type) -> Callable:
@@ -140,8 +144,9 @@ def _converter(field: models.Field, kind: type) -> Callable:
 def _sqlite_datetime(field: models.DateTimeField, value: datetime.datetime):
     if value.tzinfo is datetime.UTC:
         # What the field stores (naive in the connection's zone, UTC: no database sets
-        # TIME_ZONE), without its per-value checks.
-        return value.replace(tzinfo=None)
+        # TIME_ZONE), without its per-value checks, as the text Django's sqlite3 adapter
+        # makes of it (a call back into Python per value saved).
+        return value.replace(tzinfo=None).isoformat(" ")
     return field.get_db_prep_save(value, connection)
 
 

@@ -36,6 +36,8 @@ BENCHMARKS = [
     ("bench_dashboard.py", ["postgres", "sqlite"]),
     ("bench_pipeline.py", ["postgres"]),  # 1,000 deals CRM → paid, eager: ~20 min
     ("bench_faults.py", ["postgres"]),  # its own PostgreSQL, Redis, workers and gunicorn
+    # 50 users on gunicorn for 5 min under a 5,000-deal sync and 1,000 webhooks: ~15 min
+    ("bench_load.py", ["postgres"]),
 ]
 # Measured again with fsync and synchronous_commit on: what every commit costs in production.
 DURABLE = ["bench_audit.py", "bench_outbox.py"]

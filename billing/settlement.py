@@ -412,8 +412,13 @@ def payment_allocate(
     actor: AbstractBaseUser,
     how: str,
     books: Books | None = None,
+    on_receipt: bool = False,
 ) -> PaymentAllocation:
-    """Apply part of a payment to an invoice (same currency, no more than either has left)."""
+    """Apply part of a payment to an invoice (same currency, no more than either has left).
+
+    `on_receipt`: the payment was stored applied with this allocation counted already
+    (reconciliation's receipt of a payment that pays its invoices exactly): its receipt
+    event names the invoices, so the payment itself has no change to record here."""
     with books_of(books, actor) as books:
         payment = books.get(Payment, payment_id)
         invoice = books.get(Invoice, invoice_id)
@@ -423,9 +428,10 @@ def payment_allocate(
             raise SettlementError(
                 f"a {payment.currency} payment cannot pay {invoice.currency} invoice {invoice}"
             )
-        if amount > payment.unapplied:
+        left = payment.amount if on_receipt else payment.unapplied
+        if amount > left:
             raise SettlementError(
-                f"payment has {payment.currency} {payment.unapplied} left to apply, not {amount}"
+                f"payment has {payment.currency} {left} left to apply, not {amount}"
             )
         allocation = PaymentAllocation(
             payment=payment, invoice=invoice, amount=amount, how=how, allocated_by=actor
@@ -440,6 +446,8 @@ def payment_allocate(
         )
         if paid.state == InvoiceState.PAID:
             _shortfalls_settled(paid, books)
+        if on_receipt:
+            return allocation
         payment.amount_applied += amount
         before = {"state": payment.state}
         if payment.unapplied == 0 and payment.state != PaymentState.APPLIED:

@@ -493,7 +493,7 @@ def deal_retry_drafting(*, deal_id: int, actor: AbstractBaseUser, reason: str = 
 def _locked(deal_id: int) -> Deal:
     # The row lock makes two people (or a person and the pipeline) acting on the same deal
     # take turns; ConcurrentTransitionMixin then refuses a save from a stale state.
-    return Deal.objects.select_for_update().select_related("account").get(pk=deal_id)
+    return Deal.objects.select_for_update(of=("self",)).select_related("account").get(pk=deal_id)
 
 
 def _check_transition(

@@ -6,7 +6,6 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -132,11 +131,14 @@ class OpenInvoices:
     def applied(self, decision: Decision) -> None:
         """Take the decision's allocations off what the invoices still ask for."""
         for allocation in decision.allocations:
-            invoice = self._by_id[allocation.invoice.id]
-            due = invoice.amount_due - allocation.amount
-            self._by_id[invoice.id] = replace(
-                invoice, amount_due=due, state=InvoiceState.PAID if due == 0 else invoice.state
-            )
+            i = self._by_id[allocation.invoice.id]
+            due = i.amount_due - allocation.amount
+            # Built directly: dataclasses.replace() looks the fields up on every call, and a
+            # statement makes thousands of these.
+            self._by_id[i.id] = OpenInvoice(
+                i.id, i.number, i.deal_id, i.account_id, i.currency,
+                InvoiceState.PAID if due == 0 else i.state, i.issue_on, due,
+            )  # fmt: skip
 
 
 def _chunks(values: list) -> Iterable[list]:

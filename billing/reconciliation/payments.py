@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from audit.actions import Action
 from billing.bank_statements.entries import checked_money
-from billing.models import Invoice, Payment, PaymentSource
+from billing.models import Invoice, Payment, PaymentSource, PaymentState
 from billing.reconciliation.matching import Decision, Finding, IncomingPayment
 from billing.reconciliation.open_invoices import OpenInvoices
 from billing.services import MANAGE_PERM, require_finance
@@ -115,6 +115,11 @@ def receive_many(
         # The next payment sees this one's money (one invoice paid twice in a statement).
         invoices.applied(decision)
         decisions.append(decision)
+        if _applied_in_full(payment, decision):
+            # Born applied: its creation (one history row, one event naming the invoices)
+            # is the whole of its story, no transition from received a moment later.
+            payment.amount_applied = payment.amount
+            Payment._meta.get_field("state").set_state(payment, PaymentState.APPLIED)
     # One transaction for the batch (a savepoint inside the caller's): its rows stay locked
     # until it ends, and a failure writes none of it.
     with transaction.atomic():
@@ -127,19 +132,21 @@ def receive_many(
             shortfalls_of=(a.invoice.id for _, d in booked for a in d.allocations),
         )
         for payment, decision in booked:
-            books.audit(
-                payment,
-                action=action,
-                after={"state": payment.state},
-                data={
-                    "source": payment.source,
-                    "external_id": payment.external_id,
-                    "amount": str(payment.amount),
-                    "currency": payment.currency,
-                    "received_on": payment.received_on.isoformat(),
-                },
-            )
-            _apply(payment, decision, books)
+            data = {
+                "source": payment.source,
+                "external_id": payment.external_id,
+                "amount": str(payment.amount),
+                "currency": payment.currency,
+                "received_on": payment.received_on.isoformat(),
+            }
+            on_receipt = payment.state == PaymentState.APPLIED
+            if on_receipt:
+                data["applied_to"] = [
+                    {"invoice": a.invoice.number, "amount": str(a.amount)}
+                    for a in decision.allocations
+                ]
+            books.audit(payment, action=action, after={"state": payment.state}, data=data)
+            _apply(payment, decision, books, on_receipt=on_receipt)
         books.flush()
     return [
         (payment, decision) if payment.pk is not None else (raced[_key(payment)], None)
@@ -198,7 +205,13 @@ def _check(payment: Payment) -> None:
         raise PaymentRefused(str(exc)) from None
 
 
-def _apply(payment: Payment, decision: Decision, books: Books) -> None:
+def _applied_in_full(payment: Payment, decision: Decision) -> bool:
+    return bool(decision.allocations) and payment.amount == sum(
+        allocation.amount for allocation in decision.allocations
+    )
+
+
+def _apply(payment: Payment, decision: Decision, books: Books, *, on_receipt: bool) -> None:
     for allocation in decision.allocations:
         payment_allocate(
             payment.pk,
@@ -207,6 +220,7 @@ def _apply(payment: Payment, decision: Decision, books: Books) -> None:
             actor=books.actor,
             how="matched",
             books=books,
+            on_receipt=on_receipt,
         )
     for finding in decision.findings:
         ar_open(

@@ -13,6 +13,7 @@ flags, an id twice in one batch), then mapped, and what fails either is quaranti
 reason while the rest is written and the watermark moves on.
 """
 
+import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -98,6 +99,14 @@ def _child_reason(object_name: str, crm_id: str, reasons: list[str]) -> str:
     return f"{CHILD_LABELS[object_name]} {crm_id}: {'; '.join(reasons)}"
 
 
+log = logging.getLogger(__name__)
+DEADLOCK_ATTEMPTS = 3
+
+
+def _lost_a_deadlock(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) == "40P01"
+
+
 @dataclass
 class Counts:
     fetched: int = 0
@@ -118,8 +127,25 @@ def crm_sync(
 ) -> SyncRun:
     """One sync run; raises lock.SyncAlreadyRunning if another one holds the lock."""
     run = sync_run_start(full=full, triggered_by=triggered_by)
+    backend = backend or crm_backend()
     try:
-        CrmSync(backend=backend or crm_backend(), run=run).run()
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            try:
+                CrmSync(backend=backend, run=run).run()
+                break
+            except OperationalError as exc:
+                if not _lost_a_deadlock(exc) or attempt == DEADLOCK_ATTEMPTS:
+                    raise
+                # PostgreSQL chose this page's transaction to break a lock cycle with a
+                # pipeline step; it was rolled back whole. Pages committed before are
+                # idempotent and the watermark moves only at an object's end, so the run
+                # starts over: a fresh CrmSync, no half-kept state of the lost page.
+                log.warning("CRM sync lost a deadlock (attempt %s): running again", attempt)
+                run.errors = [
+                    *run.errors,
+                    f"attempt {attempt} lost a deadlock with another writer and was run again "
+                    "(its committed pages count as unchanged in the figures)",
+                ]
         run.status = SyncRun.Status.SUCCEEDED
     except CRMError as exc:
         limited = exc.code == CRMError.REQUEST_LIMIT_EXCEEDED

@@ -96,3 +96,20 @@ def test_changed_rows_written_in_bulk_read_back_as_set(finance):
         (Decimal("40.25"), datetime.date(2026, 4, 1), AT, PaymentState.APPLIED),
         (Decimal("80.50"), datetime.date(2026, 4, 2), AT, PaymentState.RECEIVED),
     ]
+
+
+def test_rows_inserted_in_bulk_come_back_with_their_own_ids_in_order(finance):
+    BankImport.objects.create(
+        sha256="0" * 64, filename="older.csv", file="statements/older.csv", uploaded_by=finance
+    )  # an id taken before: the new ones follow it
+    fields = [f for f in BankImport._meta.concrete_fields if not f.primary_key]
+    rows = [statement(finance, f"{n:064x}", account_iban=f"IBAN{n}") for n in range(1, 6)]
+    with transaction.atomic():
+        ids = insert_rows(
+            BankImport, fields, [[getattr(r, f.attname) for f in fields] for r in rows], ids=True
+        )
+
+    assert len(set(ids)) == 5
+    assert [BankImport.objects.get(pk=pk).account_iban for pk in ids] == [
+        f"IBAN{n}" for n in range(1, 6)
+    ]

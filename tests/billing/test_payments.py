@@ -66,7 +66,15 @@ def test_exact_payment_pays_the_invoice_and_the_first_one_the_deal(issued_invoic
     assert record.days_to_first_payment is not None
     assert ARItem.objects.count() == 0
     actions = list(AuditEvent.objects.values_list("action", flat=True))
-    assert {"payment.received", "payment.allocated", "invoice.paid", "deal.paid"} <= set(actions)
+    assert {"payment.received", "invoice.paid", "deal.paid"} <= set(actions)
+    # Born applied: one history row and one event, naming the invoice it paid; no transition
+    # from received a moment later.
+    assert "payment.allocated" not in actions
+    received = AuditEvent.objects.get(action="payment.received")
+    assert received.after == {"state": "applied"}
+    (applied_to,) = received.data["applied_to"]
+    assert (applied_to["invoice"], Decimal(applied_to["amount"])) == (invoice.number, invoice.total)
+    assert list(payment.history.values_list("history_type", "state")) == [("+", "applied")]
 
 
 def test_partial_payment_is_applied_and_the_rest_is_an_ar_item(issued_invoice):
@@ -107,6 +115,13 @@ def test_overpayment_pays_the_invoice_and_holds_the_rest(issued_invoice):
     assert payment.state == "held"
     assert payment.unapplied == 100
     assert ar_reasons(payment) == [("overpaid", Decimal(100))]
+    # Money left over: received, then applied in part and held, each change recorded.
+    events = AuditEvent.objects.filter(object_type="billing.payment").order_by("seq")
+    assert list(events.values_list("action", flat=True)) == [
+        "payment.received", "payment.allocated", "payment.held",
+    ]  # fmt: skip
+    assert "applied_to" not in events[0].data
+    assert [h.history_type for h in payment.history.order_by("history_id")] == ["+", "~", "~"]
 
 
 def test_paying_a_paid_invoice_again_is_paid_twice(issued_invoice):

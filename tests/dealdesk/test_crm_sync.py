@@ -10,11 +10,13 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected
 
 from audit.models import AuditEvent
 from dealdesk import pipeline, services
+from dealdesk.crm import crm_backend
 from dealdesk.crm.file import FileBackend
 from dealdesk.crm.lock import sync_run_release, sync_run_start
 from dealdesk.crm.models import CrmDrift, CrmOwner, CrmWatermark, QuarantinedRecord, SyncRun
@@ -526,6 +528,48 @@ def test_a_product_whose_is_active_is_not_a_boolean_is_quarantined_not_taken_as_
     entry = QuarantinedRecord.objects.get(object_name="Product2")
     assert entry.reason == "IsActive = 'true' is not a boolean"
     assert not Product.objects.get(sku="OLD").active
+
+
+class DeadlockOnce:
+    """The configured CRM, whose first Opportunity page arrives after the database broke a
+    lock cycle by aborting this transaction (PostgreSQL's SQLSTATE 40P01)."""
+
+    def __init__(self, backend) -> None:
+        self.backend, self.ids, self.lost = backend, backend.ids, False
+
+    def describe(self, object_name):
+        return self.backend.describe(object_name)
+
+    def pages(self, query):
+        if query.object_name == "Opportunity" and not self.lost:
+            self.lost = True
+            try:
+                raise DeadlockDetected("deadlock detected")
+            except DeadlockDetected as cause:
+                raise OperationalError("deadlock detected") from cause
+        return self.backend.pages(query)
+
+
+def test_a_sync_that_loses_a_deadlock_runs_again_and_imports_once(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    run = sync(django_capture_on_commit_callbacks, backend=DeadlockOnce(crm_backend()))
+    assert run.status == "succeeded"
+    assert any("attempt 1 lost a deadlock" in error for error in run.errors)
+    assert Deal.objects.count() == Deal.objects.values("crm_id").distinct().count() > 0
+    assert run.counts["Opportunity"]["created"] == Deal.objects.count()
+
+
+def test_a_sync_error_that_is_no_deadlock_is_not_retried(
+    fake_salesforce, catalog, django_capture_on_commit_callbacks
+):
+    class Broken(DeadlockOnce):
+        def pages(self, query):
+            raise OperationalError("disk I/O error")
+
+    with pytest.raises(OperationalError, match="disk I/O error"):
+        sync(django_capture_on_commit_callbacks, backend=Broken(crm_backend()))
+    assert SyncRun.objects.get().status == "failed"
 
 
 def test_the_employee_count_sets_the_segment_and_a_bad_one_is_quarantined(
