@@ -79,21 +79,22 @@ def claim(
 
 
 def claim_fresh(model: type[models.Model], among: Q, *, limit: int) -> list[models.Model]:
-    """Take up to `limit` due rows matching `among` for their first attempt, as `claim`
-    takes one (oldest first). Rows being retried are left out: each waits for its backoff
-    and runs alone."""
+    """Take up to `limit` pending rows matching `among` for their first attempt, as `claim`
+    takes one (oldest first), also those still in their relay grace (the wait before the
+    sweep sends them: no backoff). Rows being retried are left out: each waits for its
+    backoff and runs alone."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.INTEGRATIONS_RUNNING_LEASE_SECONDS)
     with transaction.atomic():
         rows = list(
-            due(model, now=now)
-            .select_for_update(skip_locked=True)  # as in `claim`: others' rows are skipped
+            model.objects.select_for_update(skip_locked=True)  # as in `claim`: others' skipped
             .filter(among, status=S.PENDING, attempts=0)
             .order_by("pk")[:limit]
         )
-        model.objects.filter(pk__in=[row.pk for row in rows]).update(
-            status=S.RUNNING, attempts=1, next_attempt_at=lease, updated_at=now
-        )
+        if rows:
+            model.objects.filter(pk__in=[row.pk for row in rows]).update(
+                status=S.RUNNING, attempts=1, next_attempt_at=lease, updated_at=now
+            )
     for row in rows:
         row.status, row.attempts, row.next_attempt_at = S.RUNNING, 1, lease
     return rows

@@ -14,7 +14,6 @@ A step therefore runs at least once; every step task checks the state it expects
 nothing otherwise, so it takes effect once.
 """
 
-import logging
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
@@ -25,11 +24,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from audit.actions import Action
-from dealdesk.integrations import delivery
-from dealdesk.integrations.errors import BROKER_ERRORS
+from dealdesk.integrations import broker, delivery
 from dealdesk.integrations.models import OutboxMessage
-
-log = logging.getLogger(__name__)
 
 # Messages per broker message: a sync's thousands of new deals go out as a few hundred sends.
 CHUNK = 100
@@ -79,14 +75,8 @@ def relay(ids: list[int]) -> int:
     sent = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        try:
-            outbox_deliver.apply_async((chunk,))
-        except BROKER_ERRORS:  # the broker is down or refused: the sweep sends it later
-            log.warning(
-                "outbox: could not send %s message(s); the sweep will", len(chunk), exc_info=True
-            )
-            continue
-        sent += len(chunk)
+        if broker.publish(outbox_deliver, (chunk,)):  # else the broker is down: the sweep will
+            sent += len(chunk)
     return sent
 
 

@@ -7,19 +7,22 @@ the vendor's object before acting (events repeat and arrive out of order) and ar
 """
 
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from audit.actions import Action
-from dealdesk.integrations import delivery
-from dealdesk.integrations.errors import BROKER_ERRORS
+from dealdesk.integrations import broker, delivery
 from dealdesk.integrations.models import DeliveryStatus, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,9 @@ RETRY_PERM = "integrations.retry_webhookevent"
 # Queued events a worker takes at once for a vendor with a batch handler: enough that a
 # burst's events of one object share a batch, few enough that a batch ends in seconds.
 BATCH = 100
+# A worker working off a vendor's queue hands the rest on (one message) after this long, so
+# an endless stream does not hold one task for ever.
+DRAIN_SECONDS = 60.0
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.RUNNING)
 
 
@@ -69,37 +75,82 @@ def webhook_receive(*, vendor: str, event: VerifiedEvent) -> tuple[WebhookEvent,
                 type=event.type,
                 payload=event.payload,
                 signature_verified=True,
+                # Relayed right after commit: the sweep leaves it alone for the grace period
+                # (as an outbox step), and until then it stands for a worker on its way.
+                next_attempt_at=timezone.now() + _grace(),
             )
-            transaction.on_commit(lambda: relay_webhook(row.pk, 0))
+            transaction.on_commit(lambda: _relay_received(row.pk, vendor))
             return row, True
     except IntegrityError:
         # The unique (vendor, event_id) constraint decided: another delivery stored it first.
         return WebhookEvent.objects.get(vendor=vendor, event_id=event.event_id), False
 
 
-def relay_webhook(event_pk: int, attempts: int = 0) -> bool:
-    """Send the event's task for its next attempt (`attempts` made so far)."""
+def _relay_received(event_pk: int, vendor: str) -> None:
+    """After the commit of a new event: wake a worker, unless one is on its way already.
+
+    A vendor with a batch handler needs no message per event: the worker that takes a queued
+    event works the vendor's queue off until it finds none (`_work_off`). So while an
+    earlier first attempt waits, relayed within its grace (it was not handed to the sweep),
+    this event needs nothing sent: that worker takes it, as this event was committed before
+    it could be claimed. A burst costs one publish instead of one per event. Only earlier
+    ones count: events stored in one transaction see each other after its commit, and the
+    first of them must still publish."""
+    if getattr(webhook_vendor(vendor), "batch_handler", "") and _awaited(vendor, event_pk):
+        return
+    relay_webhooks([(event_pk, 0)])
+
+
+def _awaited(vendor: str, event_pk: int) -> bool:
+    """An earlier first attempt of the vendor waits within its relay grace. Plain SQL: it runs
+    in every acknowledgement, where building the ORM's query cost more than running it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {WebhookEvent._meta.db_table} WHERE vendor = %s AND status = %s"  # noqa: S608 - our own table name
+            " AND attempts = 0 AND next_attempt_at > %s AND id < %s LIMIT 1",
+            [
+                vendor,
+                DeliveryStatus.PENDING.value,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                event_pk,
+            ],
+        )
+        return cursor.fetchone() is not None
+
+
+def relay_webhooks(due: Sequence[tuple[int, int]]) -> int:
+    """Send each (event, attempts made so far) to its task for its next attempt; how many
+    were sent. One the broker did not take is due for the sweep at once and no longer
+    stands for a worker on its way (`_relay_received`)."""
     from dealdesk.integrations.tasks import webhook_process
 
-    try:
-        webhook_process.apply_async((event_pk, attempts))
-    except BROKER_ERRORS:  # the broker is down: the sweep sends it later
-        log.warning("webhook event %s: could not enqueue; the sweep will", event_pk, exc_info=True)
-        return False
-    return True
+    unsent = [pk for pk, attempts in due if not broker.publish(webhook_process, (pk, attempts))]
+    if unsent:
+        WebhookEvent.objects.filter(pk__in=unsent, status=DeliveryStatus.PENDING).update(
+            next_attempt_at=timezone.now(), updated_at=timezone.now()
+        )
+    return len(due) - len(unsent)
+
+
+def relay_webhook(event_pk: int) -> bool:
+    """Send a (dead-lettered, now retried) event's task: True when it was sent."""
+    return relay_webhooks([(event_pk, 0)]) == 1
 
 
 def webhook_sweep(*, limit: int = 1000) -> int:
     """Send due webhook events to their handlers again (beat, with the outbox sweep)."""
-    due = dict(delivery.due(WebhookEvent).values_list("pk", "attempts")[:limit])
-    delivery.release(WebhookEvent, list(due), grace_seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
-    return sum(relay_webhook(pk, attempts) for pk, attempts in due.items())
+    due = list(delivery.due(WebhookEvent).values_list("pk", "attempts")[:limit])
+    delivery.release(
+        WebhookEvent, [pk for pk, _ in due], grace_seconds=settings.OUTBOX_RELAY_GRACE_SECONDS
+    )
+    return relay_webhooks(due)
 
 
 def webhook_process(event_pk: int, attempts: int | None = None) -> bool:
     """Worker side: run the vendor's handler for a stored event, once it succeeds. A
-    vendor with a batch handler has the event's first attempt handled together with up to
-    `BATCH - 1` more of its queued events (their own tasks then find them done).
+    vendor with a batch handler has the event's first attempt handled together with its
+    other queued first attempts, `BATCH` at a time until none is left (`_work_off`; their
+    own tasks, if any were sent, then find them done).
 
     `attempts`: how many the event had when this task was sent; once it has had more (in
     another event's batch) the task is stale, and a failure's retry waits for its backoff
@@ -117,11 +168,7 @@ def webhook_process(event_pk: int, attempts: int | None = None) -> bool:
     vendor = webhook_vendor(event.vendor)
     batch_handler = getattr(vendor, "batch_handler", "")
     if batch_handler and event.attempts == 1:
-        more = delivery.claim_fresh(WebhookEvent, Q(vendor=event.vendor), limit=BATCH - 1)
-        outcomes = delivery.run_claimed_many(
-            [event, *more], import_string(batch_handler), **_OUTCOME_FIELDS, describe=_describe
-        )
-        return outcomes[event.pk]
+        return _work_off(event, import_string(batch_handler))
 
     def work() -> None:
         if vendor is None:  # a vendor removed from the settings: a person must look
@@ -129,6 +176,29 @@ def webhook_process(event_pk: int, attempts: int | None = None) -> bool:
         import_string(vendor.handler)(event.pk)
 
     return delivery.run_claimed(event, work, **_OUTCOME_FIELDS, describe=_describe(event))
+
+
+def _work_off(event: WebhookEvent, batch_handler) -> bool:
+    """Handle a claimed first attempt with the vendor's queued first attempts, `BATCH` at a
+    time, until a claim finds none; whether `event` succeeded.
+
+    Until none, not until a short batch: an event whose relay was skipped for a waiting one
+    (`_relay_received`) saw that one pending after its own commit, so a claim that began
+    after the waiting one was taken sees it (a claim still open when it looked may not)."""
+    among = Q(vendor=event.vendor)
+    deadline = time.monotonic() + DRAIN_SECONDS
+    batch = [event, *delivery.claim_fresh(WebhookEvent, among, limit=BATCH - 1)]
+    outcomes = {}
+    while batch:
+        outcomes |= delivery.run_claimed_many(
+            batch, batch_handler, **_OUTCOME_FIELDS, describe=_describe
+        )
+        if time.monotonic() > deadline:  # the rest goes on in a task of its own
+            rest = WebhookEvent.objects.filter(among, status=DeliveryStatus.PENDING, attempts=0)
+            relay_webhooks(list(rest.order_by("pk").values_list("pk", "attempts")[:1]))
+            break
+        batch = delivery.claim_fresh(WebhookEvent, among, limit=BATCH)
+    return outcomes[event.pk]
 
 
 _OUTCOME_FIELDS = {
@@ -140,6 +210,10 @@ _OUTCOME_FIELDS = {
 
 def _describe(event: WebhookEvent) -> str:
     return f"webhook event {event.vendor}/{event.event_id}"
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
 
 
 def webhook_retry(*, event_pk: int, actor: AbstractBaseUser, reason: str = "") -> WebhookEvent:

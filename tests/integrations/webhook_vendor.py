@@ -37,3 +37,27 @@ def handle(event_pk: int) -> None:
     event = WebhookEvent.objects.get(pk=event_pk)
     with _lock:
         EFFECTS.append(event.event_id)
+
+
+class BatchVendor(TestVendor):
+    """The same vendor with a batch handler, as Stripe's: queued first attempts handled
+    together (dealdesk/integrations/webhooks.py `_work_off`)."""
+
+    batch_handler = "tests.integrations.webhook_vendor.handle_many"
+
+
+BATCHES: list[int] = []  # the size of each batch handled
+# Run inside the next batch: what arrives while a worker works the queue off.
+DURING_BATCH: list = []
+
+
+def handle_many(event_pks: list[int]) -> dict:
+    from dealdesk.integrations.models import WebhookEvent
+
+    BATCHES.append(len(event_pks))
+    while DURING_BATCH:
+        DURING_BATCH.pop(0)()
+    ids = WebhookEvent.objects.filter(pk__in=event_pks).order_by("pk")
+    with _lock:
+        EFFECTS.extend(ids.values_list("event_id", flat=True))
+    return {}
