@@ -127,8 +127,9 @@ def crm_sync(
 ) -> SyncRun:
     """One sync run; raises lock.SyncAlreadyRunning if another one holds the lock."""
     run = sync_run_start(full=full, triggered_by=triggered_by)
-    backend = backend or crm_backend()
     try:
+        # Inside: a backend logs in as it is made, and a refused log-in fails the run.
+        backend = backend or crm_backend()
         for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
             try:
                 CrmSync(backend=backend, run=run).run()
