@@ -17,15 +17,6 @@ class Segment(TextChoices):
     UNKNOWN = "unknown", "Unsegmented"
 
 
-def segment_of(employees: int | None) -> Segment:
-    if employees is None:
-        return Segment.UNKNOWN
-    small, large = settings.ACCOUNT_SEGMENT_BANDS
-    if employees < small:
-        return Segment.SMB
-    return Segment.MID_MARKET if employees < large else Segment.ENTERPRISE
-
-
 def segment_q(segment: str, prefix: str = "account__") -> Q:
     """The rows whose account is in `segment`; `prefix` leads from the model to the account."""
     small, large = settings.ACCOUNT_SEGMENT_BANDS

@@ -22,7 +22,7 @@ from dealdesk.crm.lock import sync_run_release, sync_run_start
 from dealdesk.crm.models import CrmDrift, CrmOwner, CrmWatermark, QuarantinedRecord, SyncRun
 from dealdesk.crm.sync import crm_sync
 from dealdesk.models import Account, Contact, Deal, DealLine, Product
-from dealdesk.segments import Segment, segment_of
+from dealdesk.segments import Segment, segment_q
 from tests.dealdesk.crm_records import (
     account,
     contact_role,
@@ -583,7 +583,7 @@ def test_the_employee_count_sets_the_segment_and_a_bad_one_is_quarantined(
 
     account = Account.objects.get(crm_id=first["Id"])
     assert account.employees == 1200
-    assert segment_of(account.employees) == Segment.MID_MARKET
+    assert Account.objects.filter(segment_q(Segment.MID_MARKET, prefix=""), pk=account.pk).exists()
     assert run.counts["Account"]["quarantined"] == 1
     entry = QuarantinedRecord.objects.get(object_name="Account")
     assert entry.reason == "not an employee count: NumberOfEmployees = 'lots'"
