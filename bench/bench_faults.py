@@ -152,10 +152,12 @@ class Children:
         argv = [str(VENV_BIN / "celery"), "-A", "dealdesk", "worker", "--loglevel", "WARNING"]
         return self.start("worker", [*argv, "--concurrency", "1", "--without-gossip"])
 
-    def web(self, port: int) -> subprocess.Popen:
+    def web(self, port: int, workers: str = "2") -> subprocess.Popen:
+        """gunicorn with `workers` processes ("": gunicorn_config's default)."""
         argv = [str(VENV_BIN / "gunicorn"), "dealdesk.wsgi"]
         argv += ["--config", "python:dealdesk.ops.gunicorn_config"]
-        return self.start("web", argv, WEB_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2")
+        count = {"WEB_CONCURRENCY": workers} if workers else {}
+        return self.start("web", argv, WEB_BIND=f"127.0.0.1:{port}", **count)
 
     @staticmethod
     def kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:

@@ -56,7 +56,9 @@ from bench.load_book import EXCEPTION, write_load_bundle, write_people
 
 P95_TARGET_MS = 300.0
 RAMP_UP_S = 30  # seconds: the spawn and its logins, reported apart as well
-GUNICORN_WORKERS = "2"  # WEB_CONCURRENCY: gunicorn_config's default, as Children.web sets it
+# The Procfile's worker line runs it at a lower CPU priority; the CRM sync, a beat task on that
+# worker in production, is a process of its own here and runs at the same priority.
+BACKGROUND = ["nice", "-n", "10"]
 # Requests that are the login itself, not a page a person works on (reported apart), and
 # load_users.py's errors that are no request at all.
 NOT_PAGES = {"login form", "login", "two-factor code", EXCEPTION}
@@ -74,6 +76,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sync-deals", type=int, default=5_000, help="deals the sync imports")
     parser.add_argument("--webhooks", type=int, default=1_000, help="Stripe events POSTed")
     parser.add_argument("--drain-timeout", type=float, default=300.0, help="seconds")
+    parser.add_argument(
+        "--web-workers",
+        default="",
+        help="gunicorn worker processes (WEB_CONCURRENCY; default: gunicorn_config's)",
+    )
     parser.add_argument(
         "--no-background", action="store_true", help="the load alone: no sync, no webhooks"
     )
@@ -107,12 +114,16 @@ def waited(proc: subprocess.Popen) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def manage(env: dict[str, str], log: Path, *argv: str) -> tuple[float, float]:
-    """Run `manage.py argv` to the end, output to log: (wall s, its CPU s)."""
+def manage(
+    env: dict[str, str], log: Path, *argv: str, background: bool = False
+) -> tuple[float, float]:
+    """Run `manage.py argv` to the end (at the worker's priority when `background`), output
+    to log: (wall s, its CPU s)."""
     start = time.monotonic()
+    command = [*(BACKGROUND if background else ()), *MANAGE, *argv]
     with open(log, "wb") as out:
         proc = subprocess.Popen(  # noqa: S603
-            [*MANAGE, *argv], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
         cpu = waited(proc)
     if proc.returncode:
@@ -174,7 +185,7 @@ class Sync(threading.Thread):
     def run(self) -> None:
         start = time.monotonic()
         try:
-            self.wall, self.cpu = manage(self.env, self.log, "sync_crm", "--full")
+            self.wall, self.cpu = manage(self.env, self.log, "sync_crm", "--full", background=True)
         except SystemExit as exc:  # manage()'s way of saying it failed, with the log's tail
             self.wall, self.failed = time.monotonic() - start, str(exc)
 
@@ -280,23 +291,27 @@ def servers(stack: ExitStack, tmp: Path) -> dict[str, str]:
     return env
 
 
-def processes(stack: ExitStack, env: dict[str, str], tmp: Path) -> str:
+def processes(stack: ExitStack, env: dict[str, str], tmp: Path, web_workers: str) -> str:
     """The Procfile's web, worker and beat; the web's base URL once its workers answer."""
     children = Children(env, tmp)
     stack.callback(children.stop_all)
     celery = [str(VENV_BIN / "celery"), "-A", "dealdesk"]
-    children.start("worker", [*celery, "worker", "--loglevel", "WARNING", "--without-gossip"])
+    worker = [*BACKGROUND, *celery, "worker", "--loglevel", "WARNING", "--without-gossip"]
+    children.start("worker", worker)
     schedule = str(tmp / "celerybeat-schedule")
     children.start("beat", [*celery, "beat", "--loglevel", "WARNING", "--schedule", schedule])
     port = free_port()
-    children.web(port)
+    children.web(port, workers=web_workers)
     wait_for("gunicorn", lambda: port_open(port), 60)
     base = f"http://127.0.0.1:{port}"
     for _ in range(4):  # its workers load the app after the port opens: not in the figures
         wait_for("gunicorn's workers", lambda: database_answers(base), 60)
+    from dealdesk.ops import gunicorn_config
+
     print(
-        f"gunicorn: {GUNICORN_WORKERS} sync workers (WEB_CONCURRENCY, gunicorn_config's "
-        f"default); Celery worker: default concurrency ({os.cpu_count()}); beat"
+        f"gunicorn: {web_workers or gunicorn_config.workers} sync workers "
+        f"({'--web-workers' if web_workers else 'gunicorn_config default'}); Celery worker at "
+        f"nice 10 (the Procfile's), default concurrency ({os.cpu_count()}); beat"
     )
     return base
 
@@ -375,7 +390,7 @@ def main() -> None:
         people = tmp / "people.json"
         write_people(people, per_role=args.users)
 
-        base = processes(stack, env, tmp)
+        base = processes(stack, env, tmp, args.web_workers)
         mode = "with the CRM sync and Stripe webhooks" if background else "alone (--no-background)"
         print(f"\n-- {args.users} people for {args.duration} s, {mode}")
         print(f"the machine's busiest processes as the load starts:\n{busiest_processes()}")

@@ -450,6 +450,9 @@ INSIGHTS_STAGE_SLA_DAYS = {
     "invoiced": 3,
     "paid": 45,
 } | {stage: int(days) for stage, days in env.dict("INSIGHTS_STAGE_SLA_DAYS", default={}).items()}
+# Seconds the dashboard's figures are kept once worked out, per filter set and audience (each web
+# process's own cache); the page says how old they are and can work them out now. 0: every view.
+INSIGHTS_FIGURES_MAX_AGE = env.int("INSIGHTS_FIGURES_MAX_AGE", default=60)
 
 # Customer segments by the account's employee count (dealdesk/segments.py): below the first
 # bound SMB, below the second Mid-Market, from it on Enterprise.

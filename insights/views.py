@@ -1,17 +1,25 @@
 """The process dashboard, the deals behind each of its figures, and its CSV."""
 
+import datetime
+import hashlib
+
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from dealdesk.csv_export import csv_download, csv_lines, safe_cell
 from dealdesk.forms import first_error
+from dealdesk.roles import sees_all_deals
 from dealdesk.selectors import deals_in_order
 from dealdesk.waiting_on import waiting_on
 from insights.figures import AGE_BUCKETS, OPEN_STATES, STAGES, Dashboard, dashboard_figures
-from insights.forms import PRESETS, DashboardFilterForm
+from insights.forms import PRESETS, DashboardFilterForm, DashboardFilters
 from insights.svg import Series, bar_chart, line_chart
 from insights.tables import Table, csv_rows, dashboard_tables
 
@@ -28,17 +36,44 @@ def _filters(request: HttpRequest) -> DashboardFilterForm:
 @permission_required(VIEW_PERM, raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = _filters(request)
-    context = {"form": form, "presets": PRESETS, "tables": [], "charts": []}
+    context = {"form": form, "presets": PRESETS}
     if form.is_valid():
-        board = dashboard_figures(user=request.user, filters=form.filters())
-        tables = dashboard_tables(board)
+        filters, query = form.filters(), form.query_string()
+        figures, at = _figures(request, filters, query, fresh="fresh" in request.GET)
         context |= {
-            "board": board,
-            "tables": tables,
-            "charts": _charts(board, {t.key: t for t in tables}),
-            "query": form.query_string(),
+            "period": filters.period,
+            "figures": figures,
+            "figures_at": at,
+            "max_age": settings.INSIGHTS_FIGURES_MAX_AGE,
+            "query": query,
         }
     return render(request, "insights/dashboard.html", context)
+
+
+def _figures(
+    request: HttpRequest, filters: DashboardFilters, query: str, *, fresh: bool
+) -> tuple[SafeString, datetime.datetime]:
+    """The figures' part of the page and when it was worked out. Working them out reads every
+    deal's history in the period (a tenth of a second and more on a large book), so a rendering
+    is kept for INSIGHTS_FIGURES_MAX_AGE seconds per filter set and audience (everyone who sees
+    all deals shares one; Sales each their own): a dashboard open on many screens costs one
+    computation a minute, and the page says how old its figures are. `fresh` works them out now."""
+    audience = "all" if sees_all_deals(request.user) else f"owner-{request.user.pk}"
+    key = "insights:figures:" + hashlib.sha256(f"{audience}|{filters!r}".encode()).hexdigest()
+    max_age = settings.INSIGHTS_FIGURES_MAX_AGE
+    if max_age and not fresh and (kept := cache.get(key)) is not None:
+        return SafeString(kept[0]), kept[1]
+    board = dashboard_figures(user=request.user, filters=filters)
+    tables = dashboard_tables(board)
+    figures = render_to_string(
+        "insights/_figures.html",
+        {"tables": tables, "charts": _charts(board, {t.key: t for t in tables}), "query": query},
+        request=request,
+    )
+    at = timezone.now()
+    if max_age:
+        cache.set(key, (str(figures), at), max_age)
+    return SafeString(figures), at
 
 
 def _charts(

@@ -26,6 +26,9 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Each test's dashboard shows its own data, not a rendering kept from the test before it
+# (tests/insights/test_pages.py turns the keeping on where it is the subject).
+INSIGHTS_FIGURES_MAX_AGE = 0
 # PBKDF2's deliberate slowness costs ~0.3 s a user; tests need no brute-force resistance.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Test databases' anchors never mix with a laptop's var/audit-anchors.jsonl; tests/audit

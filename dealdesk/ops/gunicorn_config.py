@@ -1,6 +1,6 @@
 """gunicorn's settings for the `web` process (Procfile): `--config python:dealdesk.ops.gunicorn_config`.
 
-Environment: PORT (default 8000) or WEB_BIND, WEB_CONCURRENCY (worker processes, default 2),
+Environment: PORT (default 8000) or WEB_BIND, WEB_CONCURRENCY (worker processes, default 2 × CPUs + 1),
 WEB_TIMEOUT (seconds a request may take before its worker is restarted, default 60).
 """
 
@@ -11,7 +11,9 @@ from django.conf import settings
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealdesk.settings")
 
 bind = [os.environ.get("WEB_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# gunicorn's advice for sync workers: while one waits on the database or a slow request (a
+# login's password hash, the dashboard), the others keep answering.
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1) + 1)
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 # The load balancer keeps connections open between requests; gunicorn's 2 s default would
 # close them under it.
