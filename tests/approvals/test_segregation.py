@@ -1,11 +1,10 @@
 """Who may decide a request: the group (or a time-boxed delegate), never the owner or editor."""
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from approvals.models import ApprovalDelegation, ApprovalRequest
@@ -14,6 +13,7 @@ from audit.models import AuditEvent
 from dealdesk.models import Deal
 from dealdesk.roles import SegregationOfDutiesError
 from tests.approvals.test_flow import NET_90
+from tests.concurrency import at_once, raised
 
 
 @pytest.fixture
@@ -94,33 +94,18 @@ def test_a_delegate_who_owns_the_deal_is_refused(request_, make_user):
 @pytest.mark.django_db(transaction=True)
 def test_two_deciders_at_once_record_exactly_one_decision(request_, make_user):
     first, second = make_user("Finance"), make_user("Finance")
-    barrier = threading.Barrier(2)
-    outcomes: dict[str, str] = {}
 
     def decide(user, approve):
-        try:
-            barrier.wait()
-            approval_request_decide(
-                request_id=request_.pk, actor=user, approve=approve, reason="at once"
-            )
-            outcomes[user.username] = "decided"
-        except ApprovalError as exc:
-            outcomes[user.username] = str(exc)
-        finally:
-            connection.close()
+        approval_request_decide(
+            request_id=request_.pk, actor=user, approve=approve, reason="at once"
+        )
+        return "decided"
 
-    threads = [
-        threading.Thread(target=decide, args=(first, True)),
-        threading.Thread(target=decide, args=(second, False)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(outcomes.values())[0] == "decided"
-    loser = next(message for message in outcomes.values() if message != "decided")
-    assert loser.startswith("this request was already")
+    outcomes = at_once(partial(decide, first, True), partial(decide, second, False))
+    assert outcomes.count("decided") == 1
+    (loser,) = raised(outcomes)
+    assert isinstance(loser, ApprovalError)
+    assert str(loser).startswith("this request was already")
     request_.refresh_from_db()
     assert request_.state in ("approved", "rejected")
     decided = AuditEvent.objects.filter(

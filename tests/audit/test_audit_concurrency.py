@@ -1,11 +1,11 @@
-import threading
+from functools import partial
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import audit_record
+from tests.concurrency import at_once, raised
 
 THREADS, EVENTS_EACH = 8, 25
 
@@ -13,33 +13,18 @@ THREADS, EVENTS_EACH = 8, 25
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_neither_fork_nor_leave_gaps():
-    start = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
-
     def write(worker: int) -> None:
-        try:
-            start.wait()
-            for n in range(EVENTS_EACH):
-                # Each call is its own transaction (autocommit), as in the app.
-                audit_record(
-                    actor=None,
-                    action="test.concurrent",
-                    object_type="test.worker",
-                    object_id=str(worker),
-                    data={"n": n},
-                )
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
+        for n in range(EVENTS_EACH):
+            # Each call is its own transaction (autocommit), as in the app.
+            audit_record(
+                actor=None,
+                action="test.concurrent",
+                object_type="test.worker",
+                object_id=str(worker),
+                data={"n": n},
+            )
 
-    threads = [threading.Thread(target=write, args=(worker,)) for worker in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert raised(at_once(*(partial(write, worker) for worker in range(THREADS)))) == []
     total = THREADS * EVENTS_EACH
     rows = list(AuditEvent.objects.values_list("seq", "prev_hash", "hash"))
     assert [seq for seq, _, _ in rows] == list(range(1, total + 1))

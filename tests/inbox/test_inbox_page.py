@@ -1,10 +1,9 @@
 """The inbox page: who may open it, its filters and paging, "Assign to me" (audited), the
 navigation's badge, and a fixed number of queries however many rows wait."""
 
-import threading
+from functools import partial
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from audit.actions import Action
@@ -13,6 +12,7 @@ from dealdesk.roles import navigation_for
 from inbox.models import InboxAssignment
 from inbox.selectors import PAGE_SIZE
 from inbox.services import inbox_assign
+from tests.concurrency import at_once, raised
 from tests.inbox import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -123,24 +123,10 @@ def test_taking_over_an_item_is_audited_with_who_held_it(client, make_user):
 def test_two_people_assigning_at_once_end_with_one_holder_and_no_error(make_user):
     item = f.ar_item(since=f.ago(3))
     people = [make_user("Finance", username=name) for name in ("ann", "bob")]
-    barrier, errors = threading.Barrier(2), []
-
-    def assign(person) -> None:
-        try:
-            barrier.wait()
-            inbox_assign(kind="ar_item", key=str(item.pk), actor=person)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=assign, args=(p,)) for p in people]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    outcomes = at_once(
+        *(partial(inbox_assign, kind="ar_item", key=str(item.pk), actor=p) for p in people)
+    )
+    assert raised(outcomes) == []
     holder = InboxAssignment.objects.get().user
     events = AuditEvent.objects.filter(action=Action.INBOX_ASSIGNED).order_by("seq")
     assert [e.after["user"] for e in events][-1] == holder.username

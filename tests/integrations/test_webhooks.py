@@ -2,13 +2,13 @@
 handled by a task once; a bad signature is refused and nothing is stored."""
 
 import json
-import threading
 
 import pytest
 import requests
 from django.urls import reverse
 
 from dealdesk.integrations.models import WebhookEvent
+from tests.concurrency import at_once, raised
 from tests.integrations import webhook_vendor
 from tests.integrations.webhook_vendor import HEADER, sign
 
@@ -69,32 +69,22 @@ def test_an_unknown_vendor_is_not_found(client):
 @pytest.mark.django_db(transaction=True)
 def test_a_hundred_duplicate_deliveries_from_20_threads_store_and_handle_one_event(live_server):
     url = live_server.url + reverse("webhook", args=["testvendor"])
-    start = threading.Barrier(20)
-    answers: list[int] = []
-    errors: list[BaseException] = []
 
-    def deliver() -> None:
-        try:
-            with requests.Session() as session:
-                start.wait()
-                for _ in range(5):
-                    answer = session.post(
-                        url,
-                        data=BODY,
-                        headers={HEADER: sign(BODY), "Content-Type": "application/json"},
-                        timeout=30,
-                    )
-                    answers.append(answer.status_code)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
+    def deliver() -> list[int]:
+        with requests.Session() as session:
+            return [
+                session.post(
+                    url,
+                    data=BODY,
+                    headers={HEADER: sign(BODY), "Content-Type": "application/json"},
+                    timeout=30,
+                ).status_code
+                for _ in range(5)
+            ]
 
-    threads = [threading.Thread(target=deliver) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert answers == [200] * 100, "every delivery is acknowledged"
+    outcomes = at_once(*[deliver] * 20)
+    assert raised(outcomes) == []
+    assert [status for answers in outcomes for status in answers] == [200] * 100, "all answered"
     event = WebhookEvent.objects.get()
     assert (event.status, event.attempts) == ("done", 1)
     assert webhook_vendor.EFFECTS == ["evt_0001"], "one effect"
