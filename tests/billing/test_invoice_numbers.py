@@ -1,15 +1,15 @@
 """Invoice numbers: one gapless sequence per legal entity and year, even when two invoices are
 issued at the same moment (PostgreSQL: the sequence row is locked while a number is taken)."""
 
-import threading
 from datetime import date
+from functools import partial
 
 import pytest
-from django.db import connection
 
 from billing.models import Invoice
 from billing.services import invoice_issue
 from dealdesk.services import pipeline_user
+from tests.concurrency import at_once, raised
 
 
 def _draft_copy(invoice: Invoice, plan_index: int) -> Invoice:
@@ -27,21 +27,12 @@ def test_invoices_issued_at_once_take_consecutive_numbers(signed_deal):
     deal = signed_deal()
     first = Invoice.objects.get(deal=deal, state="issued")
     drafts = [_draft_copy(first, plan_index=90 + n) for n in range(6)]
-    barrier = threading.Barrier(len(drafts))
     bot = pipeline_user()
-
-    def issue(invoice: Invoice) -> None:
-        try:
-            barrier.wait()
-            invoice_issue(invoice_id=invoice.pk, actor=bot, today=date(2099, 1, 1))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=issue, args=(draft,)) for draft in drafts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    issues = (
+        partial(invoice_issue, invoice_id=draft.pk, actor=bot, today=date(2099, 1, 1))
+        for draft in drafts
+    )
+    assert raised(at_once(*issues)) == []
 
     year = first.issue_on.year
     numbers = sorted(

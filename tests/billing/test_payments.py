@@ -2,13 +2,12 @@
 wrong currency, unmatched — each either applied to its invoice or in front of Finance with an
 AR item; and received once, however often it arrives."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -21,6 +20,7 @@ from billing.reconciliation.payments import (
 )
 from dealdesk.services import pipeline_user
 from tests.billing.cash import issued_copy
+from tests.concurrency import at_once, raised
 
 pytestmark = pytest.mark.django_db
 
@@ -284,26 +284,10 @@ def test_manual_entry_refuses_bad_values(issued_invoice, make_user, fields):
 @pytest.mark.django_db(transaction=True)
 def test_the_same_payment_from_ten_threads_is_received_once(issued_invoice):
     invoice = issued_invoice()
-    barrier = threading.Barrier(10)
-    results, errors = [], []
-
-    def deliver() -> None:
-        try:
-            barrier.wait()
-            results.append(receive(invoice, invoice.total, external_id="stripe-like-1")[1])
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
-    assert sorted(results) == [False] * 9 + [True]
+    deliver = partial(receive, invoice, invoice.total, external_id="stripe-like-1")
+    outcomes = at_once(*[deliver] * 10)
+    assert raised(outcomes) == []
+    assert sorted(created for _, created in outcomes) == [False] * 9 + [True]
     assert Payment.objects.count() == 1
     assert PaymentAllocation.objects.count() == 1
     invoice = Invoice.objects.get(pk=invoice.pk)

@@ -5,8 +5,8 @@ answering makes one customer, and a lost answer is replayed under the same key.
 recovered: test_stripe_sweep.py.)"""
 
 import itertools
-import threading
 from collections import Counter
+from functools import partial
 
 import pytest
 import requests
@@ -20,6 +20,7 @@ from billing.models import ARItem, BillingRecord, Invoice, Payment
 from dealdesk.integrations.errors import IntegrationError
 from dealdesk.integrations.models import IntegrationCall, WebhookEvent
 from tests.billing.fake_stripe import fake_stripe
+from tests.concurrency import at_once, raised
 
 
 @pytest.fixture
@@ -57,29 +58,17 @@ def test_a_hundred_deliveries_from_20_threads_have_one_effect(fake, signed_deal,
     deliveries = [
         fake.webhook(event_id) for event_id in itertools.islice(itertools.cycle(events), 100)
     ]
-    start = threading.Barrier(20)
-    answers: list[int] = []
-    errors: list[BaseException] = []
 
-    def deliver(mine) -> None:
-        try:
-            with requests.Session() as session:
-                start.wait()
-                for body, headers in mine:
-                    answers.append(
-                        session.post(url, data=body, headers=headers, timeout=60).status_code
-                    )
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
+    def deliver(mine) -> list[int]:
+        with requests.Session() as session:
+            return [
+                session.post(url, data=body, headers=headers, timeout=60).status_code
+                for body, headers in mine
+            ]
 
-    threads = [threading.Thread(target=deliver, args=(deliveries[n::20],)) for n in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
-    assert answers == [200] * 100
+    outcomes = at_once(*(partial(deliver, deliveries[n::20]) for n in range(20)))
+    assert raised(outcomes) == []
+    assert [status for answers in outcomes for status in answers] == [200] * 100
     assert WebhookEvent.objects.filter(vendor="stripe").count() == len(set(events))
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"done"}
     (payment,) = Payment.objects.all()
