@@ -17,10 +17,10 @@ class Segment(TextChoices):
     UNKNOWN = "unknown", "Unsegmented"
 
 
-def segment_q(segment: str, prefix: str = "account__") -> Q:
-    """The rows whose account is in `segment`; `prefix` leads from the model to the account."""
+def segment_q(segment: str) -> Q:
+    """The deals whose account is in `segment`."""
     small, large = settings.ACCOUNT_SEGMENT_BANDS
-    field = f"{prefix}employees"
+    field = "account__employees"
     return {
         Segment.SMB: Q(**{f"{field}__lt": small}),
         Segment.MID_MARKET: Q(**{f"{field}__gte": small, f"{field}__lt": large}),
