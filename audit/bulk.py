@@ -111,17 +111,34 @@ def _plan(fields: Sequence[models.Field], types: frozenset) -> list[tuple]:
 
 
 def _prepared(plan: list[tuple], rows: Iterable[Sequence]) -> list[list]:
-    """The rows as lists of values the driver takes. Column by column: most columns hold
-    only values bound as they are, found with one pass over the column instead of a check
-    of every value of every row."""
-    rows = [list(row) for row in rows]
+    """The rows as lists of values the driver takes. Column by column, transposed in C: most
+    columns hold only values bound as they are, found with one pass of type() over the column
+    instead of a check of every value of every row."""
+    columns = list(zip(*rows, strict=True))  # every row one value per field
+    if not columns:
+        return []
     for i, (field, types, converters) in enumerate(plan):
-        for kind in {type(row[i]) for row in rows} - types:
+        for kind in set(map(type, columns[i])) - types:
             convert = converters.get(kind) or _learn(field, converters, kind)
-            for row in rows:
-                if type(row[i]) is kind:
-                    row[i] = convert(row[i])
-    return rows
+            if kind is datetime.datetime:
+                convert = _memoised(convert)
+            columns[i] = [convert(v) if type(v) is kind else v for v in columns[i]]
+    return list(map(list, zip(*columns, strict=True)))
+
+
+def _memoised(convert: Callable) -> Callable:
+    # The same instants fill a column (a batch's one `now` in created_at, a change's time in
+    # its history row's history_date and updated_at): each converted once. Datetimes only:
+    # equal Decimals may be written differently ("1.0", "1.00"), equal datetimes may not.
+    done: dict = {}
+
+    def converted(value):
+        text = done.get(value)
+        if text is None:
+            text = done[value] = convert(value)
+        return text
+
+    return converted
 
 
 def _learn(field: models.Field, converters: dict, kind: type) -> Callable:

@@ -317,23 +317,45 @@ def _event_fields(
     }
 
 
-_PLAIN = frozenset((int, bool, type(None)))
+_LEAVES = frozenset((str, int, bool, type(None)))
+
+
+class _NotPlain(Exception):
+    """A value the JSON round trip would change (a Decimal, a date, a tuple, a float...)."""
 
 
 def _normalised(value: dict | None) -> dict:
-    """normalise_json, without its JSON round trip for the usual flat dict of strings, ints
-    and None (a bulk append's every event): it would give back the same values."""
-    flat = (
-        value
-        and all(type(key) is str for key in value)
-        and all(type(item) in _PLAIN for item in value.values() if not isinstance(item, str))
-    )
-    if not flat:
+    """normalise_json, without its JSON round trip for a value made of JSON's own types only
+    (str, int, bool, None, lists and dicts with str keys: a bulk append's every event, a
+    payment's list of invoices paid too): it would give back the same values."""
+    if type(value) is not dict or not value:
         return normalise_json(value)
-    # str.__str__: the plain string of a TextChoices member, as JSON encodes it.
-    return {
-        key: str.__str__(item) if isinstance(item, str) else item for key, item in value.items()
-    }
+    try:
+        return _plain(value)
+    except _NotPlain:
+        return normalise_json(value)
+
+
+def _plain(value: dict | list) -> dict | list:
+    """A copy of `value` as JSON reads it back; _NotPlain when it holds anything else."""
+    if type(value) is dict:
+        copy = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            copy[key] = _plain_item(item)
+        return copy
+    if type(value) is list:
+        return [_plain_item(item) for item in value]
+    raise _NotPlain
+
+
+def _plain_item(item):
+    if type(item) in _LEAVES:
+        return item
+    if isinstance(item, str):
+        return str.__str__(item)  # a TextChoices member: its plain string, as JSON encodes it
+    return _plain(item)
 
 
 def record_change(

@@ -235,8 +235,8 @@ def _insert(rows: list[models.Model]) -> None:
             for name in ("created_at", "updated_at"):  # auto_now(_add), as save() would set
                 if hasattr(obj, name) and getattr(obj, name) is None:
                     setattr(obj, name, now)
-        values = operator.attrgetter(*(f.attname for f in fields))
-        ids = insert_rows(model, fields, [values(o) for o in objs], ids=True)
+        values = operator.itemgetter(*(f.attname for f in fields))  # as _getter reads them
+        ids = insert_rows(model, fields, [values(o.__dict__) for o in objs], ids=True)
         for obj, pk in zip(objs, ids, strict=True):
             obj.pk, obj._state.adding, obj._state.db = pk, False, connection.alias
 
@@ -268,13 +268,16 @@ def _default_reason(action: str) -> str:
 
 
 def _values(row: models.Model) -> tuple:
-    return _getter(type(row))(row)
+    return _getter(type(row))(row.__dict__)
 
 
 @functools.cache
 def _getter(model: type[models.Model]):
-    # attrgetter reads all the concrete fields in C: run for every change of every row.
-    return operator.attrgetter(*(f.attname for f in model._meta.concrete_fields))
+    # Run for every change of every row: the concrete fields' values read in C, from the
+    # instance's __dict__ (each one is there under its attname: rows here are never
+    # deferred), past their descriptors (django-fsm's state builds a DeferredAttribute on
+    # every read; a file field wraps its name), which cost more than the rest of a change.
+    return operator.itemgetter(*(f.attname for f in model._meta.concrete_fields))
 
 
 @functools.cache
@@ -433,8 +436,14 @@ def payment_allocate(
             raise SettlementError(
                 f"payment has {payment.currency} {left} left to apply, not {amount}"
             )
+        # By ids: the rows are saved already, and assigning instances costs a related
+        # descriptor's checks each (a statement makes thousands of these).
         allocation = PaymentAllocation(
-            payment=payment, invoice=invoice, amount=amount, how=how, allocated_by=actor
+            payment_id=payment.pk,
+            invoice_id=invoice.pk,
+            amount=amount,
+            how=how,
+            allocated_by_id=actor.pk,
         )
         books.changed(allocation, reason=None)
         paid = invoice_apply(

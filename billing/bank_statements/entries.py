@@ -100,6 +100,27 @@ def refuse_unusable(data: bytes) -> None:
             )
 
 
+def without_future_bookings(statement: Statement, latest: date) -> Statement:
+    """`statement` without its entries booked after `latest`, each reported as a problem: a
+    bank books nothing ahead of time, so such a date is a wrong date column or a forged
+    file, and a payment received in the future would age invoices and first payments wrong."""
+    ahead = [entry for entry in statement.entries if entry.booking_date > latest]
+    if not ahead:
+        return statement
+    return replace(
+        statement,
+        entries=tuple(entry for entry in statement.entries if entry.booking_date <= latest),
+        problems=statement.problems
+        + tuple(
+            Problem(
+                entry.line,
+                f"booked on {entry.booking_date:%d %b %Y}, a day not yet come: not imported",
+            )
+            for entry in ahead
+        ),
+    )
+
+
 def refuse_too_many(count: int) -> None:
     if count > MAX_ENTRIES:
         raise StatementError(

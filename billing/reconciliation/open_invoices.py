@@ -2,6 +2,7 @@
 of payments is decided (a statement that pays one invoice twice must see the first payment
 when it decides the second, in the preview as in the commit)."""
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -38,6 +39,7 @@ def fee_tolerance_percent() -> Decimal:
     return max(Decimal(0), min(configured, MAX_FEE_TOLERANCE_PERCENT))
 
 
+@functools.lru_cache(maxsize=4096)  # a statement's payers repeat: asked thrice per payment
 def payer_key(name: str) -> str:
     """A payer's or account's name reduced to what banks keep of it."""
     text = name.casefold()
@@ -51,7 +53,12 @@ def payer_key(name: str) -> str:
 class OpenInvoices:
     """The invoices a batch of payments may pay: by number, and per customer."""
 
-    def __init__(self, invoices: Iterable[OpenInvoice], accounts_by_payer: dict[str, int | None]):
+    def __init__(
+        self,
+        invoices: Iterable[OpenInvoice],
+        accounts_by_payer: dict[str, int | None],
+        numbers_by_reference: dict[str, list[str]] | None = None,
+    ):
         self._by_id = {invoice.id: invoice for invoice in invoices}
         self._by_number = {invoice.number: invoice.id for invoice in self._by_id.values()}
         self._by_account: dict[int, list[int]] = defaultdict(list)
@@ -60,6 +67,8 @@ class OpenInvoices:
         self._accounts_by_payer = accounts_by_payer
         self.legal_entity = settings.INVOICE_LEGAL_ENTITY
         self.tolerance = fee_tolerance_percent()
+        # Each reference is searched for invoice numbers once (load() did it already).
+        self._numbers_by_reference = numbers_by_reference or {}
 
     @classmethod
     def load(
@@ -71,8 +80,12 @@ class OpenInvoices:
         handful of queries whatever the number of payments."""
         entity = settings.INVOICE_LEGAL_ENTITY
         numbers, invoice_ids, account_ids, payers = set(), set(), set(), set()
+        by_reference: dict[str, list[str]] = {}
         for payment, account_id, invoice_id in payments:
-            numbers.update(invoice_numbers_in(payment.reference, legal_entity=entity))
+            reference = payment.reference
+            if reference not in by_reference:
+                by_reference[reference] = invoice_numbers_in(reference, legal_entity=entity)
+            numbers.update(by_reference[reference])
             if invoice_id is not None:
                 invoice_ids.add(invoice_id)
             elif account_id is not None:
@@ -92,7 +105,7 @@ class OpenInvoices:
                     Invoice.objects.filter(state=InvoiceState.ISSUED, deal__account_id__in=chunk)
                 )
             )
-        return cls(found.values(), accounts_by_payer)
+        return cls(found.values(), accounts_by_payer, by_reference)
 
     def decide(
         self,
@@ -106,7 +119,7 @@ class OpenInvoices:
             given = self._by_id.get(invoice_id)
             named = [given.number] if given else [f"invoice id {invoice_id}"]
         else:
-            named = invoice_numbers_in(payment.reference, legal_entity=self.legal_entity)
+            named = self._numbers_in(payment.reference)
         found = [self._by_id[pk] for n in named if (pk := self._by_number.get(n)) is not None]
         account_id = self.account_for(payment, account_id)
         customer = (
@@ -121,6 +134,13 @@ class OpenInvoices:
             customer_invoices=customer,
             fee_tolerance_percent=self.tolerance,
         )
+
+    def _numbers_in(self, reference: str) -> list[str]:
+        named = self._numbers_by_reference.get(reference)
+        if named is None:
+            named = invoice_numbers_in(reference, legal_entity=self.legal_entity)
+            self._numbers_by_reference[reference] = named
+        return named
 
     def account_for(self, payment: IncomingPayment, account_id: int | None) -> int | None:
         """The given customer, or the one the payer's name names."""

@@ -2,11 +2,13 @@
 same file twice adds nothing, an overlapping one only its new entries; CSV (a mapping per
 bank, saved when Finance confirms it) and camt.053; reversals take the money back."""
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from billing.bank_statements import ColumnMapping
@@ -196,6 +198,29 @@ def test_unreadable_files_are_refused_with_a_reason(finance):
     with pytest.raises(ImportRefused, match="Name the bank"):
         upload(finance, statement_csv(("1.00", "USD", "C", "x", "T1")), bank=" ")
     assert not BankImport.objects.exists()
+
+
+def test_an_entry_booked_on_a_day_not_yet_come_is_a_problem_not_a_payment(issued_invoice, finance):
+    invoice = issued_invoice()
+    tomorrow, later = (
+        timezone.localdate() + timedelta(days=1),
+        timezone.localdate() + timedelta(days=2),
+    )
+    content = statement_csv(
+        (invoice.total, invoice.currency, "Customer Inc", f"Invoice {invoice.number}", "T1", later),
+        ("10.00", "USD", "Somebody", "no idea", "T2", tomorrow),  # a bank a time zone ahead
+    )
+    statement = upload(finance, content)
+    assert statement.entries == 1
+    preview = bank_import_preview(statement)
+    assert [row.status for row in preview.rows] == ["unmatched"]
+    assert [p.message for p in preview.problems] == [
+        f"booked on {later:%d %b %Y}, a day not yet come: not imported"
+    ]
+    assert bank_import_commit(import_id=statement.pk, actor=finance)["new_payments"] == 1
+    invoice.refresh_from_db()
+    assert invoice.state == "issued"
+    assert not Payment.objects.filter(amount=invoice.total).exists()
 
 
 def test_bank_imports_are_for_finance_only(make_user, finance):
