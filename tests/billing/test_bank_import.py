@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -221,6 +222,20 @@ def test_an_entry_booked_on_a_day_not_yet_come_is_a_problem_not_a_payment(issued
     invoice.refresh_from_db()
     assert invoice.state == "issued"
     assert not Payment.objects.filter(amount=invoice.total).exists()
+
+
+def test_a_stored_statement_that_is_not_the_uploaded_file_is_refused(issued_invoice, finance):
+    invoice = issued_invoice()
+    row = (invoice.total, invoice.currency, "Customer Inc", f"Invoice {invoice.number}", "T1")
+    statement = upload(finance, statement_csv(row))
+    bank_import_preview(statement)  # read once: a kept reading must not hide the change
+    with default_storage.open(statement.file.name, "wb") as stored:
+        stored.write(statement_csv((*row[:4], "T-forged")))
+    with pytest.raises(ImportRefused, match="not the file that was uploaded"):
+        bank_import_preview(statement)
+    with pytest.raises(ImportRefused, match="not the file that was uploaded"):
+        bank_import_commit(import_id=statement.pk, actor=finance)
+    assert not Payment.objects.exists()
 
 
 def test_bank_imports_are_for_finance_only(make_user, finance):
