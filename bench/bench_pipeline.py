@@ -1,40 +1,49 @@
 """The whole pipeline (issue 16, "The promise, measured"): a generated book of won deals from
 the CRM to their first invoice paid, on the local backends.
 
-`--db sqlite|postgres [--deals N] [--seed S]`. The book is the seed generator's mix
-(bench/pipeline_book.py), written as a CRM file bundle and imported by the real `crm_sync`
-(CRM_BACKEND=file). The pipeline runs as it does without a broker: eagerly, after each commit.
-Simulated people then act through the real services: each approval request decided by a
-member of its group whom segregation of duties allows, Legal approving a contract in legal
-review, every signer signing through their link's token, the customer paying the first invoice
-by bank transfer (most in full, some in part, some late). People's delays are drawn on a
-simulated clock, never slept; the figures are the pipeline's own time between a person's
-action and the next state, from the audit events' timestamps. `--worker N` runs the steps on
-a real Celery worker (concurrency N) over a throwaway redis-server (bench/pipeline_worker.py);
-PostgreSQL only.
-Run: `.venv/bin/python bench/bench_pipeline.py --db postgres [--deals 1000] [--worker 2]`.
+`--db sqlite|postgres [--deals N] [--seed S] [--nights N | --burst]`. The book is the seed
+generator's mix (bench/pipeline_book.py), written as a CRM file bundle and imported by the real
+`crm_sync` (CRM_BACKEND=file). The deals close over `--nights` business days, and each night's
+incremental sync (beat's nightly run) imports that day's, as a company's won deals arrive;
+`--burst` imports the whole book in one sync. The pipeline runs as it does without a broker:
+eagerly, after each commit. Simulated people then act through the real services: each
+approval request decided by a member of its group whom segregation of duties allows, Legal
+approving a contract in legal review, every signer signing through their link's token, the
+customer paying the first invoice by bank transfer (most in full, some in part, some late).
+Beat's daily job (`invoices_issue_due`) runs on every simulated day with that day's date, so a
+first invoice drafted for a later day is issued then, with no person. People's delays are
+drawn on a simulated clock, never slept; the figures are the pipeline's own time between a
+person's action (or the sync, or the daily job) and the next state, from the audit events'
+timestamps. `--worker N` runs the steps on a real Celery worker (concurrency N) over a
+throwaway redis-server (bench/pipeline_worker.py); PostgreSQL only.
+Run: `BENCH_DATABASE_URL=$(.ci/pg start) .venv/bin/python bench/bench_pipeline.py --db postgres
+[--deals 1000] [--worker 2]`.
 """
 
 import argparse
 import heapq
+import itertools
 import os
 import random
 import sys
 import tempfile
 import time
 from collections import Counter
-from contextlib import ExitStack
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import django_database, median, percentile, report
-from bench.pipeline_book import setup_company, write_bundle
+from bench.pipeline_book import Book, make_book, setup_company
 from bench.pipeline_worker import drained, start_redis, start_worker
 
 DEALS = 1_000
+# ~20 deals a business night: a quarter's won deals at the book's size.
+NIGHTS = 50
 STAGE_TARGET_S = 5.0
 EXCEPTION_FREE_TARGET = 80.0
 SIGNER_IP = "192.0.2.10"  # TEST-NET-1
@@ -44,6 +53,12 @@ DELAY_HOURS = {"approve": (1, 48), "legal": (2, 72), "sign": (1, 240), "pay": (2
 INVOICED = {"invoiced", "partially_paid", "paid"}
 DEAL_TYPE = "dealdesk.deal"
 WAITS_FOR_DATE = "first invoice drafted for a later day (issued then, no person)"
+# Beat's hours (settings' defaults): the nightly CRM sync, and the daily job that issues the
+# invoices whose day has come.
+SYNC_HOUR, ISSUE_HOUR = 2, 6
+# The daily job keeps running after the people finished while a first invoice waits for its
+# day, up to this many simulated days in all.
+MAX_DAYS = 400
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,6 +66,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--deals", type=int, default=DEALS)
     parser.add_argument("--seed", type=int, default=2026)
+    arrival = parser.add_mutually_exclusive_group()
+    arrival.add_argument(
+        "--nights",
+        type=int,
+        default=NIGHTS,
+        help="the deals close over this many business days, each night's imported by its sync",
+    )
+    arrival.add_argument(
+        "--burst", action="store_true", help="the whole book in one sync (one night)"
+    )
     parser.add_argument(
         "--worker",
         type=int,
@@ -58,7 +83,12 @@ def parse_args() -> argparse.Namespace:
         metavar="CONCURRENCY",
         help="run the steps on a real Celery worker (this concurrency) over a throwaway Redis",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.burst:
+        args.nights = 1
+    if not 1 <= args.nights <= args.deals:
+        parser.error("--nights must be between 1 and --deals")
+    return args
 
 
 class People:
@@ -187,23 +217,112 @@ class People:
         self.paid[deal_id] = how
 
 
-def run_people(people: People, ids: list[int], settled) -> tuple[float, float]:
-    """Every deal's people, in simulated-time order: (wall seconds of the pipeline's work
-    after their actions, simulated hours until the last one acted)."""
-    queue = []
-    for pk in ids:
-        if action := people.next_action(pk):
-            heapq.heappush(queue, (people.delay(action), pk, action))
-    wall, clock = 0.0, 0.0
-    while queue:
-        clock, pk, action = heapq.heappop(queue)
+def sync_hour(night: int) -> float:
+    """When night `night`'s sync runs, in simulated hours: deals close on business days
+    (Monday to Friday), and beat's nightly sync imports each day's."""
+    return 24 * (night + 2 * (night // 5)) + SYNC_HOUR
+
+
+def first_invoices_dated(ids: list[int]):
+    """The deals' first invoices drafted for a day of their own, which the daily job issues
+    when it comes (invoices_issue_due's own filter)."""
+    from billing.models import Invoice
+
+    return Invoice.objects.filter(
+        deal__in=ids, plan_index=1, state="draft", record__state="created", issue_on__isnull=False
+    )
+
+
+class Simulation:
+    """The simulated calendar, in time order: each night's sync of the deals that closed that
+    day, beat's daily job, and people acting on the deals that wait for them. After each, the
+    bench waits until the pipeline has run the steps that follow (`settled`)."""
+
+    def __init__(
+        self, people: People, book: Book, bundle: Path, nights: int, settled: Callable[[], None]
+    ) -> None:
+        from django.utils import timezone
+
+        self.people, self.book, self.bundle = people, book, bundle
+        self.nights, self.settled = nights, settled
+        self.day_zero = timezone.localdate()
+        self.events: list[tuple] = []
+        self.order = itertools.count()  # ties keep the order they were scheduled in
+        self.ids: list[int] = []
+        self.idle: set[int] = set()  # deals no simulated person can act on now
+        self.job_issued = {}  # deal id → when the daily job that issued its first invoice ran
+        self.wall = Counter()  # what ran the pipeline → wall seconds of its steps
+        self.runs = []  # the CRM sync runs
+        self.last_day: date = self.day_zero  # the daily job's last simulated day
+        self.last_person_h = 0.0
+
+    def run(self) -> None:
+        for night in range(self.nights):
+            self._at(sync_hour(night), "sync", night)
+        self._at(ISSUE_HOUR, "daily job", 0)
+        while self.events:
+            hour, _, kind, what = heapq.heappop(self.events)
+            {"sync": self._sync, "daily job": self._daily_job, "person": self._person}[kind](
+                hour, what
+            )
+
+    def _at(self, hour: float, kind: str, what) -> None:
+        heapq.heappush(self.events, (hour, next(self.order), kind, what))
+
+    @contextmanager
+    def _pipeline(self, after: str) -> Iterator[None]:
+        """Time what `after` does with the pipeline's steps that follow it."""
         began = time.perf_counter()
-        people.act(pk, action)  # the eager pipeline runs its next steps after each commit
-        settled()  # with a worker: until it has run them
-        wall += time.perf_counter() - began
-        if following := people.next_action(pk):
-            heapq.heappush(queue, (clock + people.delay(following), pk, following))
-    return wall, clock
+        yield
+        self.settled()  # with a worker: until it has run the steps
+        self.wall[after] += time.perf_counter() - began
+
+    def _next(self, pk: int, hour: float) -> None:
+        if action := self.people.next_action(pk):
+            self._at(hour + self.people.delay(action), "person", (pk, action))
+        else:
+            self.idle.add(pk)
+
+    def _sync(self, hour: float, night: int) -> None:
+        from dealdesk.crm.sync import crm_sync
+        from dealdesk.models import Deal
+
+        closed = self.book.write(self.bundle, nights=self.nights, through=night)
+        with self._pipeline("sync"):
+            self.runs.append(crm_sync())  # incremental: the deals stamped since the last run
+        new = list(Deal.objects.filter(crm_id__in=closed).values_list("pk", flat=True))
+        self.ids += new
+        for pk in new:
+            self._next(pk, hour)
+
+    def _daily_job(self, hour: float, day: int) -> None:
+        """What beat's billing.issue_due does each morning, on the simulated day."""
+        from django.utils import timezone
+
+        from billing.services import invoices_issue_due
+        from dealdesk.models import Deal
+
+        self.last_day = self.day_zero + timedelta(days=day)
+        started = timezone.now()
+        with self._pipeline("daily job"):
+            issued = invoices_issue_due(actor=self.people.bot, today=self.last_day)
+        if issued:
+            waiting = self.idle - self.people.paid.keys()
+            invoiced = Deal.objects.filter(pk__in=waiting, state="invoiced")
+            for pk in invoiced.values_list("pk", flat=True):
+                self.job_issued[pk] = started
+                self.idle.discard(pk)
+                self._next(pk, hour)
+        more = self.events or first_invoices_dated(self.ids).exists()
+        if more and day + 1 < MAX_DAYS:
+            self._at(hour + 24, "daily job", day + 1)
+
+    def _person(self, hour: float, what: tuple[int, str]) -> None:
+        pk, action = what
+        with self._pipeline("people"):
+            self.people.act(pk, action)  # the eager pipeline runs its next steps after each commit
+        self.last_person_h = hour
+        self._next(pk, hour)
 
 
 def _first_events(ids: list[int], actions: list[str]) -> dict[tuple[int, str], object]:
@@ -239,9 +358,10 @@ def _last_by_deal(model, deal_path: str, actions: list[str], ids: list[int]) -> 
     return last
 
 
-def stage_latencies(ids: list[int]) -> dict[str, list[float]]:
+def stage_latencies(ids: list[int], job_issued: dict) -> dict[str, list[float]]:
     """Per deal, seconds from the event that starts each stage (a person's action where one
-    starts it) to the state that ends it, from the audit events' timestamps."""
+    starts it) to the state that ends it, from the audit events' timestamps. A first invoice
+    issued by the daily job is timed from that job's run (`job_issued`), not from signing."""
     from approvals.models import ApprovalRequest
     from audit.models import AuditEvent
     from billing.models import Invoice
@@ -299,16 +419,17 @@ def stage_latencies(ids: list[int]) -> dict[str, list[float]]:
         "approved → out for signature": spans(
             approved_by_person, lambda pk: first.get((pk, "deal.sent_for_signature"))
         ),
-        "signed (last signature) → first invoice sent": spans(signed.get, sent.get),
+        "signed (or the daily job) → first invoice sent": spans(
+            lambda pk: job_issued.get(pk, signed.get(pk)), sent.get
+        ),
     }
 
 
-def stopped_kinds(ids: list[int]) -> tuple[Counter, Counter]:
+def stopped_kinds(ids: list[int], today: date) -> tuple[Counter, Counter]:
     """Why each deal that did not reach its first invoice stopped: its kind, and the kind
-    with the deal's own reason (what a person reads on the deal page)."""
-    from django.utils import timezone
-
-    from billing.models import BillingRecord, Invoice
+    with the deal's own reason (what a person reads on the deal page). `today`: the daily
+    job's last simulated day."""
+    from billing.models import BillingRecord
     from contracts.esign.models import SignatureRequest
     from dealdesk.integrations.models import OutboxMessage
     from dealdesk.models import Deal
@@ -325,11 +446,9 @@ def stopped_kinds(ids: list[int]) -> tuple[Counter, Counter]:
             deal__in=ids
         ).values_list("deal_id", "state", "go_live_on", "problems")
     }
-    # A first invoice drafted for a later day: the daily run issues it then, no person.
+    # A first invoice drafted for a day the daily job had not reached: issued then, no person.
     dated = set(
-        Invoice.objects.filter(
-            deal__in=ids, plan_index=1, state="draft", issue_on__gt=timezone.localdate()
-        ).values_list("deal_id", flat=True)
+        first_invoices_dated(ids).filter(issue_on__gt=today).values_list("deal_id", flat=True)
     )
     kinds, reasons = Counter(), Counter()
     rows = Deal.objects.filter(pk__in=ids).values_list("pk", "state", "state_reason")
@@ -366,44 +485,48 @@ def main() -> None:
         if args.worker:
             start_redis(stack, Path(tmp))
         with django_database(args.db):
-            from dealdesk.crm.sync import crm_sync
-            from dealdesk.models import Deal
-
             settled = lambda: None  # noqa: E731 - eager: the steps ran before the call returned
             if args.worker:
                 start_worker(stack, Path(tmp), args.worker)
                 settled = drained
             company = setup_company()
-            write_bundle(bundle, args.deals, company, seed=args.seed)
-            start = time.perf_counter()
-            run = crm_sync(full=True)
-            settled()
-            sync_s = time.perf_counter() - start
-            ids = list(Deal.objects.filter(crm_id__startswith="006P").values_list("pk", flat=True))
-            assert len(ids) == args.deals, f"{len(ids)} of {args.deals} deals imported"
+            book = make_book(args.deals, company, seed=args.seed)
             people = People(company["users"], random.Random(args.seed))
-            people_wall, sim_hours = run_people(people, ids, settled)
-            print_figures(args, run, ids, people, sync_s, people_wall, sim_hours)
+            sim = Simulation(people, book, bundle, args.nights, settled)
+            sim.run()
+            assert len(sim.ids) == args.deals, f"{len(sim.ids)} of {args.deals} deals imported"
+            print_figures(args, sim)
             stack.close()  # the worker stops before its database is dropped
 
 
-def print_figures(args, run, ids, people, sync_s, people_wall, sim_hours) -> None:
+def print_figures(args, sim: Simulation) -> None:
     from dealdesk.integrations.models import OutboxMessage
     from dealdesk.models import Deal
 
+    ids, people = sim.ids, sim.people
     total = len(ids)
     states = Counter(Deal.objects.filter(pk__in=ids).values_list("state", flat=True))
     invoiced = list(
         Deal.objects.filter(pk__in=ids, state__in=INVOICED).values_list("pk", flat=True)
     )
     touchless = [pk for pk in invoiced if not people.approvals[pk]]
-    kinds, reasons = stopped_kinds(ids)
+    kinds, reasons = stopped_kinds(ids, sim.last_day)
     mode = f"a Celery worker, concurrency {args.worker}" if args.worker else "eager, no broker"
-    print(f"{total:,} deals on {args.db}, pipeline steps run by: {mode}")
-    report(f"CRM sync status {run.status}, deals imported", total, f"of {args.deals}")
-    report("CRM sync and the pipeline up to review, total", sync_s, "s")
-    report("pipeline work after people's actions, total", people_wall, "s")
-    report("people's simulated time until the last acted", sim_hours, "h")
+    arrival = (
+        "all at once (one sync)"
+        if args.nights == 1
+        else f"over {args.nights} business nights (~{total / args.nights:.0f} a night)"
+    )
+    print(f"{total:,} deals on {args.db}, arriving {arrival}; pipeline steps run by: {mode}")
+    statuses = Counter(str(run.status) for run in sim.runs)
+    runs = ", ".join(f"{count} {status}" for status, count in statuses.items())
+    report(f"CRM sync runs ({runs}), deals imported", total, f"of {args.deals}")
+    report("CRM syncs and the pipeline up to review, total", sim.wall["sync"], "s")
+    report("pipeline work after people's actions, total", sim.wall["people"], "s")
+    report("daily job (invoices_issue_due) and its steps, total", sim.wall["daily job"], "s")
+    report("simulated days until the last person acted", sim.last_person_h / 24, "days")
+    report("simulated days the daily job ran", (sim.last_day - sim.day_zero).days + 1, "days")
+    report("first invoices the daily job issued (no person)", len(sim.job_issued), "deals")
     pct = 100 * len(invoiced) / total if total else 0.0
     report(
         "exception-free (invoiced; only required approvals)",
@@ -427,7 +550,7 @@ def print_figures(args, run, ids, people, sync_s, people_wall, sim_hours) -> Non
     report("outbox steps not done", OutboxMessage.objects.exclude(status="done").count(), "steps")
     print("final states:", dict(sorted(states.items())))
     print("payments:", dict(Counter(people.paid.values())))
-    for stage, samples in stage_latencies(ids).items():
+    for stage, samples in stage_latencies(ids, sim.job_issued).items():
         if not samples:
             print(f"{stage}: no deal got through")
             continue

@@ -34,7 +34,7 @@ BENCHMARKS = [
     ("bench_stripe_webhooks.py", ["postgres", "sqlite"]),
     ("bench_bank_import.py", ["postgres", "sqlite"]),
     ("bench_dashboard.py", ["postgres", "sqlite"]),
-    ("bench_pipeline.py", ["postgres"]),  # 1,000 deals CRM → paid, eager: ~20 min
+    ("bench_pipeline.py", ["postgres"]),  # 1,000 deals CRM → paid over 50 nights, eager: ~25 min
     ("bench_faults.py", ["postgres"]),  # its own PostgreSQL, Redis, workers and gunicorn
     # 50 users on gunicorn for 5 min under a 5,000-deal sync and 1,000 webhooks: ~15 min
     ("bench_load.py", ["postgres"]),
