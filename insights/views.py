@@ -59,7 +59,9 @@ def _figures(
     all deals shares one; Sales each their own): a dashboard open on many screens costs one
     computation a minute, and the page says how old its figures are. `fresh` works them out now."""
     audience = "all" if sees_all_deals(request.user) else f"owner-{request.user.pk}"
-    key = "insights:figures:" + hashlib.sha256(f"{audience}|{filters!r}".encode()).hexdigest()
+    # The query and the days, not the filters' instants: a preset's period ends now.
+    period = f"{filters.period.first_day}|{filters.period.last_day}"
+    key = "insights:figures:" + hashlib.sha256(f"{audience}|{query}|{period}".encode()).hexdigest()
     max_age = settings.INSIGHTS_FIGURES_MAX_AGE
     if max_age and not fresh and (kept := cache.get(key)) is not None:
         return SafeString(kept[0]), kept[1]

@@ -208,6 +208,11 @@ def test_worked_out_figures_are_kept_for_their_max_age_and_say_how_old(
         kept = desk_client.get(f"{URL}?{QUERY}").content.decode()
     assert _links(kept)["stage:drafted"] == drafted
     assert not any("audit_auditevent" in q["sql"] for q in queries.captured_queries)
+    # The default period (a preset, ending at the moment it is asked for) is kept too.
+    desk_client.get(URL)
+    with CaptureQueriesContext(connection) as queries:
+        desk_client.get(URL)
+    assert not any("audit_auditevent" in q["sql"] for q in queries.captured_queries)
     now = desk_client.get(f"{URL}?{QUERY}&fresh=1").content.decode()
     assert int(_links(now)["stage:drafted"]) == int(drafted) + 1
     # Other filters are other figures, worked out for themselves.
