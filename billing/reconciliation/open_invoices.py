@@ -82,10 +82,7 @@ class OpenInvoices:
         numbers, invoice_ids, account_ids, payers = set(), set(), set(), set()
         by_reference: dict[str, list[str]] = {}
         for payment, account_id, invoice_id in payments:
-            reference = payment.reference
-            if reference not in by_reference:
-                by_reference[reference] = invoice_numbers_in(reference, legal_entity=entity)
-            numbers.update(by_reference[reference])
+            numbers.update(_numbers_in(by_reference, payment.reference, entity))
             if invoice_id is not None:
                 invoice_ids.add(invoice_id)
             elif account_id is not None:
@@ -119,7 +116,7 @@ class OpenInvoices:
             given = self._by_id.get(invoice_id)
             named = [given.number] if given else [f"invoice id {invoice_id}"]
         else:
-            named = self._numbers_in(payment.reference)
+            named = _numbers_in(self._numbers_by_reference, payment.reference, self.legal_entity)
         found = [self._by_id[pk] for n in named if (pk := self._by_number.get(n)) is not None]
         account_id = self.account_for(payment, account_id)
         customer = (
@@ -134,13 +131,6 @@ class OpenInvoices:
             customer_invoices=customer,
             fee_tolerance_percent=self.tolerance,
         )
-
-    def _numbers_in(self, reference: str) -> list[str]:
-        named = self._numbers_by_reference.get(reference)
-        if named is None:
-            named = invoice_numbers_in(reference, legal_entity=self.legal_entity)
-            self._numbers_by_reference[reference] = named
-        return named
 
     def account_for(self, payment: IncomingPayment, account_id: int | None) -> int | None:
         """The given customer, or the one the payer's name names."""
@@ -187,3 +177,12 @@ def _accounts_by_payer(keys: set[str]) -> dict[str, int | None]:
         for key in {payer_key(name), payer_key(legal_name)} & keys:
             found[key] = pk if found.get(key, pk) == pk else None
     return found
+
+
+def _numbers_in(searched: dict[str, list[str]], reference: str, legal_entity: str) -> list[str]:
+    """The invoice numbers a reference names, each reference searched once per batch
+    (`searched`: load's and then decide's memo; a statement's references repeat)."""
+    named = searched.get(reference)
+    if named is None:
+        named = searched[reference] = invoice_numbers_in(reference, legal_entity=legal_entity)
+    return named
