@@ -7,7 +7,8 @@ row and field) and bind every value through its field's get_db_prep_save in Pyth
 was most of a statement's commit time. Here PostgreSQL takes new rows by COPY, adapting
 plain Python values (str, int, Decimal, date, datetime) in C; SQLite takes one prepared
 INSERT run over all the rows (executemany), plain values bound as they are; changed rows are
-one UPDATE ... FROM (VALUES ...) per batch on both. No save(), no signals, no pre_save: the
+one UPDATE ... FROM (VALUES ...) per batch on SQLite, one UPDATE ... FROM unnest(one
+array per column) on PostgreSQL. No save(), no signals, no pre_save: the
 caller gives every column its final value (auto_now fields too).
 """
 
@@ -21,7 +22,6 @@ from decimal import Decimal
 from django.db import connection, models, transaction
 
 _SQLITE_PARAMS = 30_000  # SQLite ≥ 3.32 allows 32,766 bound values a statement
-_PG_PARAMS = 60_000  # PostgreSQL allows 65,535
 # Values each driver takes as they are (Django registers SQLite's adapters for Decimal and
 # date, the same text its fields would make): the fields' own preparation is most of an
 # insert's cost. A datetime goes to SQLite as naive UTC, as the field stores it.
@@ -74,24 +74,21 @@ def _sqlite_insert(model, fields, rows: list[Sequence], ids: bool) -> list[int]:
 def update_rows(
     model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[models.Field]
 ) -> None:
-    """Write `fields` of saved `objs` (one statement per batch, matched on the primary key)."""
+    """Write `fields` of saved `objs` (matched on the primary key)."""
     if not objs or not fields:
         return
-    quote = connection.ops.quote_name
-    pk = model._meta.pk
-    columns = [pk, *fields]
-    if connection.vendor == "postgresql":
-        # VALUES' columns are typed from their values: cast them to the table's types.
-        one = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns) + ")"
-        limit, plan = _PG_PARAMS, _plan(columns, _PG_AS_IS)
-    else:
-        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        limit, plan = _SQLITE_PARAMS, _plan(columns, _SQLITE_AS_IS)
-    table = quote(model._meta.db_table)
-    # VALUES names its columns column1, column2, ... on both databases.
-    assignments = ", ".join(f"{quote(f.column)} = v.column{i}" for i, f in enumerate(fields, 2))
+    columns = [model._meta.pk, *fields]
     values_of = operator.attrgetter(*(f.attname for f in columns))  # pk and ≥ 1 field
-    per_statement = max(1, limit // len(columns))
+    if connection.vendor == "postgresql":
+        _pg_update(model, columns, _prepared(_plan(columns, _PG_AS_IS), map(values_of, objs)))
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    # VALUES names its columns column1, column2, ... (on SQLite as on PostgreSQL).
+    assignments = ", ".join(f"{quote(f.column)} = v.column{i}" for i, f in enumerate(fields, 2))
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    plan = _plan(columns, _SQLITE_AS_IS)
+    per_statement = max(1, _SQLITE_PARAMS // len(columns))
     with connection.cursor() as cursor:
         for start in range(0, len(objs), per_statement):
             batch = objs[start : start + per_statement]
@@ -99,9 +96,37 @@ def update_rows(
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM (VALUES "  # noqa: S608
                 + ", ".join([one] * len(batch))
-                + f") AS v WHERE {table}.{quote(pk.column)} = v.column1",
+                + f") AS v WHERE {table}.{quote(columns[0].column)} = v.column1",
                 params,
             )
+
+
+def _pg_update(model: type[models.Model], columns: Sequence[models.Field], rows: list) -> None:
+    # One statement whatever the number of rows: each column bound as one array and
+    # unnested, cast to the table's type. A VALUES list of "%s" per value cost more in
+    # psycopg's parsing of the query text on our side and PostgreSQL's of the statement on
+    # its side than the update itself.
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = [f"c{i}" for i in range(len(columns))]
+    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
+    assignments = ", ".join(
+        f"{quote(f.column)} = v.{name}" for f, name in zip(columns[1:], names[1:], strict=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM unnest({arrays}) "  # noqa: S608
+            f"AS v({', '.join(names)}) WHERE {table}.{quote(columns[0].column)} = v.c0",
+            [_one_type(column) for column in zip(*rows, strict=True)],
+        )
+
+
+def _one_type(column: Sequence) -> list:
+    # psycopg dumps a list of one type only; a column may mix equal kinds (a Decimal
+    # amount beside a default int 0). Their text is what PostgreSQL parses either way.
+    if len({type(v) for v in column if v is not None}) > 1:
+        return [None if v is None else str(v) for v in column]
+    return list(column)
 
 
 def _plan(fields: Sequence[models.Field], types: frozenset) -> list[tuple]:
@@ -118,11 +143,15 @@ def _prepared(plan: list[tuple], rows: Iterable[Sequence]) -> list[list]:
     if not columns:
         return []
     for i, (field, types, converters) in enumerate(plan):
-        for kind in set(map(type, columns[i])) - types:
-            convert = converters.get(kind) or _learn(field, converters, kind)
-            if kind is datetime.datetime:
-                convert = _memoised(convert)
-            columns[i] = [convert(v) if type(v) is kind else v for v in columns[i]]
+        kinds = set(map(type, columns[i])) - types
+        if not kinds:
+            continue
+        convert = {kind: converters.get(kind) or _learn(field, converters, kind) for kind in kinds}
+        if datetime.datetime in convert:
+            convert[datetime.datetime] = _memoised(convert[datetime.datetime])
+        # One pass: a value converted is not looked at again (a JSON column's dict becomes
+        # its text, which a later pass over its str values would encode a second time).
+        columns[i] = [convert[type(v)](v) if type(v) in convert else v for v in columns[i]]
     return list(map(list, zip(*columns, strict=True)))
 
 

@@ -79,10 +79,11 @@ def test_changed_rows_written_in_bulk_read_back_as_set(finance):
             amount=Decimal("100.00"),
             currency="EUR",
         )
-        for n in (1, 2)
+        for n in (1, 2, 3)
     ]
     for n, payment in enumerate(payments, start=1):
-        payment.amount_applied = Decimal("40.25") * n
+        # A Decimal beside an int in one column (an amount beside a default 0).
+        payment.amount_applied = 0 if n == 3 else Decimal("40.25") * n
         payment.received_on = datetime.date(2026, 4, n)
         payment.updated_at = AT
     Payment.objects.filter(pk=payments[0].pk).update(state=PaymentState.APPLIED)
@@ -95,6 +96,7 @@ def test_changed_rows_written_in_bulk_read_back_as_set(finance):
     assert [(p.amount_applied, p.received_on, p.updated_at, p.state) for p in rows] == [
         (Decimal("40.25"), datetime.date(2026, 4, 1), AT, PaymentState.APPLIED),
         (Decimal("80.50"), datetime.date(2026, 4, 2), AT, PaymentState.RECEIVED),
+        (Decimal("0.00"), datetime.date(2026, 4, 3), AT, PaymentState.RECEIVED),
     ]
 
 
@@ -113,3 +115,28 @@ def test_rows_inserted_in_bulk_come_back_with_their_own_ids_in_order(finance):
     assert [BankImport.objects.get(pk=pk).account_iban for pk in ids] == [
         f"IBAN{n}" for n in range(1, 6)
     ]
+
+
+def test_changed_rows_of_every_kind_of_column_read_back_as_saved(finance):
+    """JSON, a choice (written unchanged), an instant in another zone, and a column every row
+    sets to NULL: written in bulk, each row stored as save() stores it."""
+    rows = [statement(finance, c * 64) for c in "def"]
+    for row in rows:
+        row.save()
+    for n, row in enumerate(rows):
+        row.summary = {"new_payments": n, "by_status": {"paid": n}} if n else "not an object"
+        row.committed_at, row.committed_by = BERLIN, None
+    saved = statement(finance, "0" * 64, committed_at=BERLIN)
+    saved.committed_by, saved.summary = None, {"new_payments": 1, "by_status": {"paid": 1}}
+    saved.save()
+    fields = [BankImport._meta.get_field(n) for n in ("summary", "state", "committed_at")]
+
+    with transaction.atomic():
+        update_rows(BankImport, rows, [*fields, BankImport._meta.get_field("committed_by")])
+
+    columns = ["summary", "state", "committed_at", "committed_by_id"]
+    assert stored(BankImport, rows[1].pk, columns) == stored(BankImport, saved.pk, columns)
+    assert [
+        (r.summary, r.state, r.committed_at, r.committed_by_id)
+        for r in BankImport.objects.filter(pk__in=[r.pk for r in rows]).order_by("pk")
+    ] == [(row.summary, ImportState.COMMITTED, BERLIN, None) for row in rows]
