@@ -117,6 +117,7 @@ def app_env(db_url: str, broker_url: str, tmp: Path) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "dealdesk.settings",
         "DATABASE_URL": db_url,
         "CELERY_BROKER_URL": broker_url,
+        "CACHE_URL": broker_url.rsplit("/", 1)[0] + "/1",  # as bin/up: the broker's next db
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-secret-key-not-for-any-deployment",
         "AUDIT_CHAIN_KEY": "bench-only-audit-chain-key-not-for-deployments",

@@ -332,8 +332,23 @@ def print_load(samples: list, duration: int, load_epoch: float, tmp: Path) -> tu
     settled = [ms for _, ms, _, at in pages if at - load_epoch > RAMP_UP_S]
     if settled:
         report(f"overall page p95 after the first {RAMP_UP_S} s", percentile(settled, 95), "ms")
+    print_windows(pages, load_epoch, duration)
     errors = print_errors(samples, next(tmp.glob("web-*.log"), tmp / "none"))
     return overall, errors
+
+
+def print_windows(pages: list, load_epoch: float, duration: int, width: int = RAMP_UP_S) -> None:
+    """Page p95 and answers over a second per `width` seconds of the load (by when the answer
+    came): whether the slow pages are spread out or a few moments of everything waiting."""
+    windows: dict[int, list[float]] = defaultdict(list)
+    for _, ms, _, at in pages:
+        windows[min(int((at - load_epoch) // width), duration // width)].append(ms)
+    print(f"page p95 per {width} s (pages, p95 ms, answers over 1 s):")
+    for n, times in sorted(windows.items()):
+        slow = sum(ms > 1000 for ms in times)
+        print(
+            f"  {n * width:4d}-{(n + 1) * width:<4d} s {len(times):6d} {percentile(times, 95):8.0f} {slow:6d}"
+        )
 
 
 def print_pg_errors(log: Path) -> None:

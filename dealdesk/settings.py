@@ -243,6 +243,25 @@ _broker = env.str("CELERY_BROKER_URL", default="")
 CELERY_BROKER_URL = _broker or "memory://localhost/"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ALWAYS_EAGER = not _broker
+
+# The cache: each process's own memory, or with CACHE_URL (redis://host:port/db) one shared by
+# every web process (dealdesk/ops/cache.py: a Redis outage makes it a miss, never an error).
+# In production its own Redis with an eviction policy (allkeys-lru), as the broker's must never
+# evict (docs/deploy.md); `make up` uses a second db of its one throwaway Redis.
+CACHE_URL = env.str("CACHE_URL", default="")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "dealdesk.ops.cache.SharedCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "dealdesk",
+            # A dead or unreachable Redis costs a page this long, once per OUTAGE_PAUSE_S.
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -450,8 +469,9 @@ INSIGHTS_STAGE_SLA_DAYS = {
     "invoiced": 3,
     "paid": 45,
 } | {stage: int(days) for stage, days in env.dict("INSIGHTS_STAGE_SLA_DAYS", default={}).items()}
-# Seconds the dashboard's figures are kept once worked out, per filter set and audience (each web
-# process's own cache); the page says how old they are and can work them out now. 0: every view.
+# Seconds the dashboard's figures are kept once worked out, per filter set and audience (in the
+# cache: shared by the web processes with CACHE_URL); the page says how old they are and can work
+# them out now. 0: every view.
 INSIGHTS_FIGURES_MAX_AGE = env.int("INSIGHTS_FIGURES_MAX_AGE", default=60)
 
 # Customer segments by the account's employee count (dealdesk/segments.py): below the first

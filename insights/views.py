@@ -64,7 +64,7 @@ def _figures(
     key = "insights:figures:" + hashlib.sha256(f"{audience}|{query}|{period}".encode()).hexdigest()
     max_age = settings.INSIGHTS_FIGURES_MAX_AGE
     if max_age and not fresh and (kept := cache.get(key)) is not None:
-        return SafeString(kept[0]), kept[1]
+        return SafeString(kept[0]), datetime.datetime.fromisoformat(kept[1])
     board = dashboard_figures(user=request.user, filters=filters)
     tables = dashboard_tables(board)
     figures = render_to_string(
@@ -74,7 +74,7 @@ def _figures(
     )
     at = timezone.now()
     if max_age:
-        cache.set(key, (str(figures), at), max_age)
+        cache.set(key, [str(figures), at.isoformat()], max_age)  # JSON: dealdesk/ops/cache.py
     return SafeString(figures), at
 
 
