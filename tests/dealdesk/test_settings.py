@@ -73,3 +73,17 @@ def test_database_and_broker_come_from_the_environment():
     laptop = {"DEBUG": "true", "DATABASE_URL": "sqlite:////tmp/x.sqlite3"}
     result = _manage("shell", "-c", script, env=laptop)
     assert result.stdout.split()[-2:] == ["django.db.backends.sqlite3", "True"]
+
+
+def test_passwords_are_hashed_with_argon2id_and_older_hashes_still_verify():
+    # check_password's setter is how a login rehashes an older hash with the first hasher.
+    script = (
+        "from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, make_password;"
+        "old = PBKDF2PasswordHasher().encode('s3cret-pass', 'somesalt');"
+        "new = make_password('s3cret-pass');"
+        "rehashed = [];"
+        "print(new.split('$')[1], check_password('s3cret-pass', new),"
+        " check_password('s3cret-pass', old, setter=rehashed.append), rehashed == ['s3cret-pass'])"
+    )
+    result = _manage("shell", "-c", script, env=PRODUCTION)
+    assert result.stdout.split()[-4:] == ["argon2id", "True", "True", "True"], result.stderr
