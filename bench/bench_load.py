@@ -82,6 +82,12 @@ def parse_args() -> argparse.Namespace:
         help="gunicorn worker processes (WEB_CONCURRENCY; default: gunicorn_config's)",
     )
     parser.add_argument(
+        "--worker-concurrency",
+        default=os.environ.get("WORKER_CONCURRENCY") or str(max(1, (os.cpu_count() or 1) // 2)),
+        help="Celery pool processes (WORKER_CONCURRENCY; default: bin/up's, half the CPUs, "
+        "as web shares the machine)",
+    )
+    parser.add_argument(
         "--no-background", action="store_true", help="the load alone: no sync, no webhooks"
     )
     return parser.parse_args()
@@ -291,13 +297,14 @@ def servers(stack: ExitStack, tmp: Path) -> dict[str, str]:
     return env
 
 
-def processes(stack: ExitStack, env: dict[str, str], tmp: Path, web_workers: str) -> str:
+def processes(stack: ExitStack, env: dict[str, str], tmp: Path, args: argparse.Namespace) -> str:
     """The Procfile's web, worker and beat; the web's base URL once its workers answer."""
+    web_workers = args.web_workers
     children = Children(env, tmp)
     stack.callback(children.stop_all)
     celery = [str(VENV_BIN / "celery"), "-A", "dealdesk"]
     worker = [*BACKGROUND, *celery, "worker", "--loglevel", "WARNING", "--without-gossip"]
-    children.start("worker", worker)
+    children.start("worker", worker, WORKER_CONCURRENCY=args.worker_concurrency)
     schedule = str(tmp / "celerybeat-schedule")
     children.start("beat", [*celery, "beat", "--loglevel", "WARNING", "--schedule", schedule])
     port = free_port()
@@ -311,7 +318,8 @@ def processes(stack: ExitStack, env: dict[str, str], tmp: Path, web_workers: str
     print(
         f"gunicorn: {web_workers or gunicorn_config.workers} sync workers "
         f"({'--web-workers' if web_workers else 'gunicorn_config default'}); Celery worker at "
-        f"nice 10 (the Procfile's), default concurrency ({os.cpu_count()}); beat"
+        f"nice 10 (the Procfile's), concurrency {args.worker_concurrency} of {os.cpu_count()} "
+        "CPUs; beat"
     )
     return base
 
@@ -405,7 +413,7 @@ def main() -> None:
         people = tmp / "people.json"
         write_people(people, per_role=args.users)
 
-        base = processes(stack, env, tmp, args.web_workers)
+        base = processes(stack, env, tmp, args)
         mode = "with the CRM sync and Stripe webhooks" if background else "alone (--no-background)"
         print(f"\n-- {args.users} people for {args.duration} s, {mode}")
         print(f"the machine's busiest processes as the load starts:\n{busiest_processes()}")

@@ -275,6 +275,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Pool processes per worker (WORKER_CONCURRENCY); unset, one per CPU, for a worker machine of
+# its own. Where the worker shares a machine with web (`make up`), bin/up gives it half.
+CELERY_WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=None)
 # A worker keeps our LOGGING (its filters, e.g. each font warning printed once) instead of
 # replacing the root handlers with its own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
