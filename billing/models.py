@@ -7,9 +7,11 @@ system's ids. An invoice is one planned invoice of that order; it gets its gaple
 only when it is issued, so a draft that never goes out leaves no hole in the sequence.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -346,6 +348,9 @@ class PaymentAllocation(TimestampedModel):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
     amount = models.DecimalField(**AMOUNT)
+    # What the payer's bank or the billing system took back of it since (a refund, a dispute,
+    # a reversal): the row keeps what was applied, the invoice owes this again.
+    amount_taken_back = models.DecimalField(**AMOUNT, default=0)
     # "matched" by reconciliation, or "allocated" by a person from the AR queue.
     how = models.CharField(max_length=20)
     allocated_by = models.ForeignKey(
@@ -357,8 +362,17 @@ class PaymentAllocation(TimestampedModel):
     class Meta:
         ordering = ["pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive")
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_taken_back__gte=0, amount_taken_back__lte=F("amount")),
+                name="allocation_taken_back_within_amount",
+            ),
         ]
+
+    @property
+    def amount_applied(self) -> Decimal:
+        """What of the payment still pays the invoice."""
+        return self.amount - self.amount_taken_back
 
     def __str__(self) -> str:
         return f"{self.amount} of payment {self.payment_id} to invoice {self.invoice_id}"

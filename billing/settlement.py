@@ -476,6 +476,22 @@ def payment_allocate(
     return allocation
 
 
+def allocation_take_back(
+    allocation: PaymentAllocation, amount: Decimal, *, actor: AbstractBaseUser, reason: str
+) -> None:
+    """Note on the allocation what was taken back of it (the caller took it back from the
+    invoice and the payment, under the payment's lock): the row keeps what was applied, so
+    the allocations of an invoice still add up to what it was paid."""
+    _require_transaction()
+    if not 0 < amount <= allocation.amount_applied:
+        raise SettlementError(
+            f"allocation {allocation} has {allocation.amount_applied} applied, not {amount}"
+        )
+    allocation.amount_taken_back += amount
+    allocation._history_user, allocation._change_reason = actor, reason[:100]
+    allocation.save(update_fields=["amount_taken_back", "updated_at"])
+
+
 def _shortfalls_settled(invoice: Invoice, books: Books) -> None:
     for item in books.shortfalls(invoice.pk):
         before = {"state": item.state}

@@ -14,7 +14,7 @@ from billing.diff import from_minor_units
 from billing.ledger.stripe_objects import charge_get, dispute_get, invoice_payments, refunds_of
 from billing.models import ARItem, ARReason, Payment
 from billing.receivables import payment_refund_record
-from billing.settlement import Applied, ar_open, invoice_apply
+from billing.settlement import Applied, allocation_take_back, ar_open, invoice_apply
 from billing.stripe_sync.invoices import invoice_converge
 from billing.stripe_sync.refunds import AR_ITEM_METADATA
 
@@ -95,7 +95,7 @@ def _take_back(
             return 0
         amount = from_minor_units(units, payment.currency)
         allocation = payment.allocations.order_by("pk").first()
-        taken = min(amount, payment.amount_applied) if allocation else Decimal(0)
+        taken = min(amount, allocation.amount_applied) if allocation else Decimal(0)
         if taken:
             invoice_apply(
                 allocation.invoice_id, Applied(paid=-taken), actor=actor, reason=detail[:200]
@@ -103,6 +103,7 @@ def _take_back(
             payment.amount_applied -= taken
             payment._history_user, payment._change_reason = actor, detail[:100]
             payment.save()
+            allocation_take_back(allocation, taken, actor=actor, reason=detail)
         if refund_id:
             payment_refund_record(
                 payment_id=payment.pk,

@@ -178,6 +178,8 @@ def test_camt053_statement_with_a_reversal_takes_the_money_back(issued_invoice, 
     assert invoice.amount_paid == 0
     payment = Payment.objects.get()
     assert payment.state == "refunded"
+    (allocation,) = payment.allocations.all()
+    assert (allocation.amount, allocation.amount_taken_back) == (invoice.total, invoice.total)
     item = ARItem.objects.get(reason="disputed")
     assert (item.payment, item.invoice, item.amount) == (payment, invoice, invoice.total)
 

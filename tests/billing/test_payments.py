@@ -313,6 +313,11 @@ def test_explain_billing_shows_payments_allocations_and_ar_items(issued_invoice)
         invoice.currency,
     )
     assert payment["allocations"] == [
-        {"invoice": invoice.number, "amount": str(invoice.total), "how": "matched"}
+        {
+            "invoice": invoice.number,
+            "amount": str(invoice.total),
+            "taken_back": "0.000",
+            "how": "matched",
+        }
     ]
     assert [(i["reason"], i["amount"]) for i in explained["ar_items"]] == [("overpaid", "5.000")]

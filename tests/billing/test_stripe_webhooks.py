@@ -219,6 +219,11 @@ def test_a_refund_takes_the_money_back_and_opens_an_ar_item(fake, stripe_deal, d
     payment = Payment.objects.get()
     assert payment.amount_refunded == invoice.amount_due
     assert payment.unapplied == 0
+    # The allocation keeps what was applied and says what was taken back: the invoice's
+    # allocations still add up to what it was paid.
+    (allocation,) = payment.allocations.all()
+    assert (allocation.amount, allocation.amount_taken_back) == (invoice.total, invoice.amount_due)
+    assert allocation.amount_applied == invoice.amount_paid
     assert AuditEvent.objects.filter(action="invoice.reopened").count() == 1
 
 
@@ -234,6 +239,7 @@ def test_a_full_refund_handled_before_the_payment_still_counts_once(fake, stripe
     payment = Payment.objects.get()
     assert (payment.state, payment.amount_refunded) == ("refunded", invoice.total)
     assert ARItem.objects.get().reason == "refunded"
+    assert [a.amount_applied for a in payment.allocations.all()] == [0]
 
 
 def test_a_dispute_takes_the_money_back_and_holds_the_payment(fake, stripe_deal, deliver):

@@ -106,6 +106,7 @@ def _payments(deal) -> list[dict]:
                 {
                     "invoice": allocation.invoice.number,
                     "amount": allocation.amount,
+                    "taken_back": allocation.amount_taken_back,
                     "how": allocation.how,
                 }
                 for allocation in payment.allocations.all()
