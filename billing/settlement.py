@@ -479,14 +479,16 @@ def payment_allocate(
 def allocation_take_back(
     allocation: PaymentAllocation, amount: Decimal, *, actor: AbstractBaseUser, reason: str
 ) -> None:
-    """Note on the allocation what was taken back of it (the caller took it back from the
-    invoice and the payment, under the payment's lock): the row keeps what was applied, so
-    the allocations of an invoice still add up to what it was paid."""
+    """Take `amount` of a payment's allocation back off its invoice (which owes it again) and
+    note it on the allocation, which keeps what was applied, so the allocations of an invoice
+    still add up to what it was paid. The payment's own amounts are the caller's, under the
+    payment's lock."""
     _require_transaction()
     if not 0 < amount <= allocation.amount_applied:
         raise SettlementError(
             f"allocation {allocation} has {allocation.amount_applied} applied, not {amount}"
         )
+    invoice_apply(allocation.invoice_id, Applied(paid=-amount), actor=actor, reason=reason[:200])
     allocation.amount_taken_back += amount
     allocation._history_user, allocation._change_reason = actor, reason[:100]
     allocation.save(update_fields=["amount_taken_back", "updated_at"])

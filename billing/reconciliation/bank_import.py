@@ -57,7 +57,7 @@ from billing.reconciliation.matching import IncomingPayment
 from billing.reconciliation.open_invoices import OpenInvoices
 from billing.reconciliation.payments import receive_many
 from billing.services import require_finance
-from billing.settlement import Applied, allocation_take_back, ar_open, invoice_apply
+from billing.settlement import allocation_take_back, ar_open
 from contracts.stored_files import deleted_on_failure
 
 log = logging.getLogger(__name__)
@@ -529,16 +529,12 @@ def _reverse(entry: StatementEntry, actor: AbstractBaseUser) -> bool:
     if original is not None:
         for allocation in original.allocations.select_related("invoice"):
             invoice = invoice or allocation.invoice
-            reason = f"payment {original.pk} reversed by the bank"
             if allocation.amount_applied:
-                invoice_apply(
-                    allocation.invoice_id,
-                    Applied(paid=-allocation.amount_applied),
-                    actor=actor,
-                    reason=reason,
-                )
                 allocation_take_back(
-                    allocation, allocation.amount_applied, actor=actor, reason=reason
+                    allocation,
+                    allocation.amount_applied,
+                    actor=actor,
+                    reason=f"payment {original.pk} reversed by the bank",
                 )
         before = {"state": original.state, "amount_applied": str(original.amount_applied)}
         original.amount_refunded, original.amount_applied = original.amount, Decimal(0)

@@ -1,7 +1,7 @@
 """Money Stripe took back from a payment: refunds and disputes of the charge that paid an
 invoice. Each refund or dispute (by its Stripe id) takes its amount back from the invoice
-the payment paid (`settlement.invoice_apply` with negative amounts: the invoice owes again,
-the deal's KPI stays as it was) and opens an AR item, once, whatever repeats.
+the payment paid (`settlement.allocation_take_back`: the invoice owes again, the allocation
+notes it, the deal's KPI stays as it was) and opens an AR item, once, whatever repeats.
 """
 
 import logging
@@ -14,7 +14,7 @@ from billing.diff import from_minor_units
 from billing.ledger.stripe_objects import charge_get, dispute_get, invoice_payments, refunds_of
 from billing.models import ARItem, ARReason, Payment
 from billing.receivables import payment_refund_record
-from billing.settlement import Applied, allocation_take_back, ar_open, invoice_apply
+from billing.settlement import allocation_take_back, ar_open
 from billing.stripe_sync.invoices import invoice_converge
 from billing.stripe_sync.refunds import AR_ITEM_METADATA
 
@@ -97,13 +97,10 @@ def _take_back(
         allocation = payment.allocations.order_by("pk").first()
         taken = min(amount, allocation.amount_applied) if allocation else Decimal(0)
         if taken:
-            invoice_apply(
-                allocation.invoice_id, Applied(paid=-taken), actor=actor, reason=detail[:200]
-            )
+            allocation_take_back(allocation, taken, actor=actor, reason=detail)
             payment.amount_applied -= taken
             payment._history_user, payment._change_reason = actor, detail[:100]
             payment.save()
-            allocation_take_back(allocation, taken, actor=actor, reason=detail)
         if refund_id:
             payment_refund_record(
                 payment_id=payment.pk,
